@@ -1,0 +1,64 @@
+# citypbx: the commands a sysadmin and a developer need. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# The system interpreter, so that the venv is usable by unprivileged lab
+# services too (an interpreter under /root is not).
+PYTHON ?= /usr/bin/python3
+VENV ?= .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Lab secrets are encrypted with a password the lab generates for itself.
+LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
+
+.PHONY: help setup lab lab-host lab-image lab-up lab-down pilot test lint unit molecule validate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt -e .
+	touch $@
+
+setup: $(VENV)/.installed ## Create the Python venv with Ansible, Molecule and the citypbx package
+
+lab-host: ## Prepare this host for the podman lab (installs podman, fixes detected quirks)
+	lab/host-prepare.sh
+
+lab-image: lab-host ## Build the Debian 13 systemd image (cached by its recipe)
+	lab/image/build.sh
+
+lab-up: lab-image setup ## Start the staging PBX container and generate the lab's secrets
+	lab/up.sh
+	lab/secrets.sh
+
+lab-down: ## Stop and remove the lab containers
+	lab/down.sh
+
+pilot: lab-up ## Roll the pilot city out to the lab and report
+	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/site.yml
+
+validate: setup ## Validate the production and staging inventories
+	citypbx validate inventories/production
+	citypbx validate inventories/staging
+
+test: lint unit molecule ## Everything CI runs: lint, unit tests, Molecule scenarios
+
+lint: setup ## ansible-lint (production profile), yamllint, ruff, mypy
+	yamllint --strict .
+	ansible-lint
+	ruff check .
+	ruff format --check .
+	mypy
+
+unit: setup ## Fast tests: inventory validation, templates, specs
+	pytest -q tests/unit
+
+molecule: setup lab-image ## Molecule scenarios against real Asterisk in containers
+	molecule test --all
+
+clean: lab-down ## Remove the lab and the venv
+	rm -rf $(VENV) .lab
