@@ -197,7 +197,7 @@ smoke_check() {
         if podman run --rm --network none "${LAB_IMAGE}" true; then
             log "check: podman run --rm ${LAB_IMAGE} true works"
         else
-            die "podman run --rm ${LAB_IMAGE} true failed"
+            die "podman run --rm ${LAB_IMAGE} true failed (a 'setrlimit' error points at default_ulimits in ${CONTAINERS_CONF}, 'hybrid mode' at the cgroup mounts)"
         fi
     else
         log "check: ${LAB_IMAGE} not built yet, so no container test (run lab/image/build.sh)"

@@ -58,6 +58,15 @@ require_cmds() {
     fi
 }
 
+# recipe_hash: sha256 over the image recipe (every file in lab/image/ except *.md, with
+# relative paths), the value of the ${LAB_RECIPE_LABEL} image label.
+recipe_hash() {
+    (
+        cd "${LAB_DIR}/image" || exit 1
+        find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    ) | sha256sum | cut -d' ' -f1
+}
+
 # image_exists IMAGE: true if podman has IMAGE locally.
 image_exists() {
     podman image exists "$1"
@@ -69,4 +78,23 @@ image_label() {
     value="$(podman image inspect --format "{{ index .Labels \"$2\" }}" "$1" 2>/dev/null || true)"
     [[ ${value} == "<no value>" ]] && value=""
     printf '%s\n' "${value}"
+}
+
+# wait_for_systemd CONTAINER SECONDS: wait until systemd in CONTAINER has finished booting
+# and print its state (running, degraded, ...), or "timeout". Right after `podman run` the
+# system bus may not exist yet, so `systemctl is-system-running --wait` is retried.
+wait_for_systemd() {
+    local name="$1" deadline=$((SECONDS + $2)) state=""
+    while ((SECONDS < deadline)); do
+        state="$(timeout $((deadline - SECONDS + 1)) \
+            podman exec "${name}" systemctl is-system-running --wait 2>/dev/null || true)"
+        case "${state}" in
+            running | degraded | maintenance | stopping)
+                printf '%s\n' "${state}"
+                return 0
+                ;;
+        esac
+        sleep 0.5
+    done
+    printf 'timeout%s\n' "${state:+ (last state: ${state})}"
 }

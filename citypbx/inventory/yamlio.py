@@ -88,7 +88,10 @@ def _build(loader: _Loader, node: Node, loc: Loc, problems: list[tuple[Loc, str]
         if node.tag != _SEQ_TAG:
             problems.append((loc, f"unsupported YAML tag {node.tag}; remove the tag"))
         return [_build(loader, item, (*loc, i), problems) for i, item in enumerate(node.value)]
-    return _build_scalar(loader, node, loc, problems)
+    if isinstance(node, ScalarNode):
+        return _build_scalar(loader, node, loc, problems)
+    problems.append((loc, "unsupported YAML node; write a plain value, list or mapping"))
+    return None
 
 
 def _build_mapping(
@@ -120,4 +123,4 @@ def _build_scalar(
         return node.value
     except yaml.constructor.ConstructorError as exc:
         problems.append((loc, f"{exc.problem}; remove or fix the tag"))
-        return None
+        return node.value  # reported once here; the models then see the plain text

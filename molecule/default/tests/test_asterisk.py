@@ -98,6 +98,13 @@ def test_cdr_store_has_the_tag_columns_and_records_calls(host):
     assert "default" in rows.stdout.split()
 
 
+@pytest.mark.parametrize("name", ["master.db", "messages.log", "security.log"])
+def test_call_records_and_logs_are_not_world_readable(host, name):
+    record = host.file(f"/var/log/asterisk/{name}")
+    assert record.user == "asterisk"
+    assert record.mode & 0o007 == 0
+
+
 def test_unknown_user_is_challenged_then_refused_without_a_hint():
     first = sipprobe.request("REGISTER", (BIND, PORT), "nobody-here")
     assert first[0].status == 401

@@ -1,0 +1,140 @@
+"""The inventory contract as pydantic models: shape and single-value rules.
+
+Strict: no type coercion ("5060" is not a port) and unknown keys are errors, so typos surface.
+Rules spanning several values (uniqueness, references, ownership) live in checks.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ..phones import Vendor
+from .types import (
+    E164,
+    AreaCode,
+    Channels,
+    Cidr,
+    DestinationStr,
+    ExtensionNumber,
+    HolidayDate,
+    Host,
+    Hours,
+    Mac,
+    NonEmptyStr,
+    ObjectId,
+    OperatorId,
+    Port,
+    Priority,
+    RingTimeout,
+    Secret,
+    TimeZone,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class NumberRoute(_Model):
+    """A rented number and where its incoming calls go."""
+
+    number: E164
+    destination: DestinationStr
+    record: bool = False
+
+
+class Trunk(_Model):
+    id: ObjectId
+    operator: OperatorId
+    contract: NonEmptyStr
+    priority: Priority
+    auth: Literal["registration", "ip"]
+    server: Host
+    port: Port = 5060
+    username: NonEmptyStr | None = None
+    password: Secret | None = None
+    match: list[Cidr] | None = None
+    channels: Channels
+    numbers: list[NumberRoute] = Field(default_factory=list)
+
+
+class Extension(_Model):
+    extension: ExtensionNumber
+    name: NonEmptyStr
+    secret: Secret
+    cos: Literal["internal", "local", "national", "mobile", "international"]
+
+
+class Phone(_Model):
+    mac: Mac  # normalised: lower-case hex, no separators
+    vendor: Vendor
+    model: NonEmptyStr
+    extension: ExtensionNumber
+
+
+class Salon(_Model):
+    id: ObjectId
+    name: NonEmptyStr
+    caller_id: E164 | None = None
+    hours: list[Hours] = Field(min_length=1)
+    holidays: list[HolidayDate] = Field(default_factory=list)
+    distribution: Literal["ringall", "hunt", "queue"]
+    ring_timeout: RingTimeout
+    after_hours: DestinationStr
+    no_answer: DestinationStr
+    extensions: list[Extension] = Field(min_length=1)
+    phones: list[Phone] = Field(default_factory=list)
+
+
+class City(_Model):
+    name: NonEmptyStr
+    timezone: TimeZone
+    area_code: AreaCode
+    caller_id: E164
+    emergency_trunk: ObjectId
+    trunks: list[Trunk] = Field(min_length=1)
+    salons: list[Salon] = Field(min_length=1)
+
+
+Codec = Literal["ulaw", "alaw", "g722", "g729", "opus"]
+
+
+class OperatorProfile(_Model):
+    """How an operator talks SIP; selects the PJSIP endpoint settings."""
+
+    codecs: list[Codec] = Field(min_length=1)
+    dtmf: Literal["rfc4733", "inband", "info"]
+    caller_id_method: Literal["pai", "rpid", "from"]
+    number_format: Literal["e164", "11d8", "11d7", "10d"]
+    from_user: NonEmptyStr | None = None
+    from_domain: Host | None = None
+
+
+class Operator(_Model):
+    name: NonEmptyStr
+    profile: OperatorProfile
+    support: NonEmptyStr | None = None
+
+
+OPERATORS = TypeAdapter(dict[OperatorId, Operator], config=ConfigDict(strict=True))
+HOLIDAYS = TypeAdapter(list[HolidayDate], config=ConfigDict(strict=True))
+
+# Every key any model accepts, for "did you mean ...?" hints on unknown keys.
+KNOWN_KEYS = frozenset(
+    name
+    for model in (NumberRoute, Trunk, Extension, Phone, Salon, City, OperatorProfile, Operator)
+    for name in model.model_fields
+)
+
+
+@dataclass(frozen=True)
+class Company:
+    """The whole validated inventory: cities by slug, operators by id, company holidays."""
+
+    cities: dict[str, City]
+    operators: dict[str, Operator]
+    holidays: list[date]

@@ -1,0 +1,299 @@
+"""Field types of the inventory models: each checks one value and explains a bad one.
+
+Validators raise `invalid(...)` with a finished `<what is wrong>; <how to fix it>` message, which
+errors.py passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Annotated, Literal, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, PlainSerializer, PlainValidator
+from pydantic_core import PydanticCustomError
+
+from ..phones import normalise_mac
+from .issues import wrong_type
+from .yamlio import VaultValue
+
+ERROR_TYPE = "citypbx"
+
+
+def invalid(reason: str) -> NoReturn:
+    """Fail validation of the current value with a complete message."""
+    raise PydanticCustomError(ERROR_TYPE, "{reason}", {"reason": reason})
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        invalid(wrong_type("a string", value))
+    return value
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            invalid(f"{value!r} is not {what}; fix the value")
+        return value
+
+    return AfterValidator(check)
+
+
+def _int_range(low: int, high: int | None = None) -> AfterValidator:
+    def check(value: int) -> int:
+        if value < low or (high is not None and value > high):
+            limits = f"from {low} to {high}" if high is not None else f"{low} or more"
+            invalid(f"{value} is out of range; use a whole number {limits}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        invalid("is empty; fill it in")
+    return value
+
+
+NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
+ObjectId = Annotated[
+    str, _pattern(r"[a-z][a-z0-9-]*", "an id (lower-case letters, digits and '-', letter first)")
+]
+OperatorId = Annotated[
+    str, _pattern(r"[a-z][a-z0-9_]*", "an operator id (lower-case letters, digits and '_')")
+]
+AreaCode = Annotated[str, _pattern(r"\d{3,5}", "an area code (3 to 5 digits)")]
+ExtensionNumber = Annotated[
+    str,
+    _pattern(r"[1-79]\d{3}", "an extension (4 digits, not starting with 0 or 8)"),
+]
+Port = Annotated[int, _int_range(1, 65535)]
+Channels = Annotated[int, _int_range(1, 1000)]
+Priority = Annotated[int, _int_range(1)]
+RingTimeout = Annotated[int, _int_range(5, 300)]
+
+# ---- phone numbers ---------------------------------------------------------------------------
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_RUSSIAN = re.compile(r"\+7\d{10}")
+
+
+def _e164(value: str) -> str:
+    if not _E164.fullmatch(value):
+        invalid(f"{value!r} is not an E.164 number; write '+', country code and number, no spaces")
+    if value.startswith("+7") and not _RUSSIAN.fullmatch(value):
+        invalid(
+            f"{value!r}: Russian numbers are +7 followed by exactly 10 digits"
+            "; fix the number (e.g. +78435550100)"
+        )
+    return value
+
+
+E164 = Annotated[str, AfterValidator(_e164)]
+
+# ---- time zones, dates, hours ---------------------------------------------------------------
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value: str) -> str:
+    try:
+        known = value in _zones() or bool(ZoneInfo(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:
+        invalid(f"{value!r} is not an IANA time zone; use e.g. Europe/Moscow or Asia/Yekaterinburg")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+
+def _date(value: object) -> date:
+    # Unquoted YAML dates arrive as `date`; quoted ones as text.
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    text = _text(value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        invalid(f"{text!r} is not a date; write YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        invalid(f"{text!r} is not a real date; fix the day or month")
+
+
+HolidayDate = Annotated[date, PlainValidator(_date)]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"(?P<days>[a-z,-]+) (?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})")
+
+
+@dataclass(frozen=True)
+class HoursRule:
+    """`mon-fri 09:00-20:00`: days (0 = Monday) and minutes since midnight, end exclusive."""
+
+    text: str
+    days: frozenset[int]
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _minutes(text: str, rule: str) -> int:
+    hours, minutes = int(text[:2]), int(text[3:])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        invalid(f"{rule!r}: {text} is not a time; use 00:00 to 24:00")
+    return hours * 60 + minutes
+
+
+def _days(text: str, rule: str) -> frozenset[int]:
+    days: set[int] = set()
+    for item in text.split(","):
+        first, _, last = item.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            invalid(f"{rule!r}: {item!r} is not a day or day range; use mon..sun, mon-fri, sat,sun")
+        start = DAYS.index(first)
+        end = DAYS.index(last) if last else start
+        if end < start:
+            invalid(f"{rule!r}: day range {item!r} runs backwards; write it from mon towards sun")
+        days.update(range(start, end + 1))
+    return frozenset(days)
+
+
+def _hours(value: object) -> HoursRule:
+    rule = _text(value)
+    match = _HOURS.fullmatch(rule.strip())
+    if not match:
+        invalid(f"{rule!r} is not '<days> HH:MM-HH:MM'; write e.g. 'mon-fri 09:00-20:00'")
+    days = _days(match["days"], rule)
+    start, end = _minutes(match["start"], rule), _minutes(match["end"], rule)
+    if start >= end:
+        invalid(f"{rule!r}: opening time is not before closing time; swap or fix them")
+    return HoursRule(rule, days, start, end)
+
+
+Hours = Annotated[HoursRule, PlainValidator(_hours), PlainSerializer(str, return_type=str)]
+
+# ---- destinations ---------------------------------------------------------------------------
+
+DestinationKind = Literal["salon", "voicemail", "extension", "hangup"]
+_DESTINATION = re.compile(
+    r"(?P<kind>salon|voicemail):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79]\d{3})|hangup"
+)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a call goes: `salon:<id>`, `voicemail:<salon id>`, `extension:<ext>` or `hangup`."""
+
+    kind: DestinationKind
+    target: str  # salon id or extension; "" for hangup
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.target}" if self.target else self.kind
+
+
+def _destination(value: object) -> Destination:
+    text = _text(value)
+    match = _DESTINATION.fullmatch(text)
+    if not match:
+        invalid(
+            f"{text!r} is not a destination; use salon:<salon id>, voicemail:<salon id>, "
+            "extension:<4-digit extension> or hangup"
+        )
+    if match["ext"]:
+        return Destination("extension", match["ext"])
+    if match["kind"] == "salon":
+        return Destination("salon", match["salon"])
+    if match["kind"] == "voicemail":
+        return Destination("voicemail", match["salon"])
+    return Destination("hangup", "")
+
+
+DestinationStr = Annotated[
+    Destination, PlainValidator(_destination), PlainSerializer(str, return_type=str)
+]
+
+# ---- network ----------------------------------------------------------------------------------
+
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
+def _host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOSTNAME.fullmatch(value) or value.replace(".", "").isdigit():
+            invalid(f"{value!r} is neither a host name nor an IP address; fix it")
+    return value
+
+
+Host = Annotated[str, AfterValidator(_host)]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _cidr(value: object) -> Network:
+    text = _text(value)
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            invalid(f"{text!r} is not a network; write it in CIDR form, e.g. 198.51.100.16/28")
+        invalid(f"{text!r} has host bits set; did you mean {loose}?")
+
+
+Cidr = Annotated[Network, PlainValidator(_cidr), PlainSerializer(str, return_type=str)]
+
+# ---- phones -----------------------------------------------------------------------------------
+
+
+def _mac(value: object) -> str:
+    text = _text(value)
+    separated = re.fullmatch(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}", text)
+    if not separated and not re.fullmatch(r"[0-9A-Fa-f]{12}", text):
+        invalid(f"{text!r} is not a MAC address; write aa:bb:cc:dd:ee:ff, AA-BB-.. or aabbccddeeff")
+    return normalise_mac(text)
+
+
+Mac = Annotated[str, PlainValidator(_mac)]
+
+# ---- secrets ----------------------------------------------------------------------------------
+
+VAULT_REFERENCE = re.compile(r"\{\{\s*(vault_[A-Za-z0-9_]+)\s*\}\}")
+CLEAR_TEXT = "secret in clear text; use ansible-vault encrypt_string or a {{ vault_... }} reference"
+
+
+def is_vault_secret(value: object) -> bool:
+    """A `!vault` value or exactly a `{{ vault_<name> }}` reference."""
+    return isinstance(value, VaultValue) or (
+        isinstance(value, str) and VAULT_REFERENCE.fullmatch(value.strip()) is not None
+    )
+
+
+def _secret(value: object) -> str | VaultValue:
+    if isinstance(value, VaultValue):
+        return value
+    if isinstance(value, str) and is_vault_secret(value):
+        return value
+    invalid(CLEAR_TEXT)
+
+
+Secret = Annotated[str | VaultValue, PlainValidator(_secret), PlainSerializer(str, return_type=str)]
