@@ -5,7 +5,8 @@
 #   NAME      container name          (default citypbx-staging-pbx)
 #   ADDRESS   loopback address to use (default 127.0.0.10; must be in 127.0.0.0/8)
 #   SSH_PORT  sshd port on ADDRESS    (default 2210)
-# Environment: CITYPBX_LAB_HOSTNAME (default pbx-staging), CITYPBX_LAB_WAIT (seconds, default 90).
+# Environment: CITYPBX_LAB_HOSTNAME (default pbx-staging for the default NAME, else NAME),
+#              CITYPBX_LAB_WAIT (seconds, default 90).
 #
 # What it does, idempotently:
 #   - builds the lab image if needed (lab/image/build.sh, a no-op when up to date);
@@ -28,7 +29,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME="${1:-${LAB_PBX_NAME_DEFAULT}}"
 ADDRESS="${2:-${LAB_PBX_ADDRESS_DEFAULT}}"
 SSH_PORT="${3:-${LAB_PBX_SSH_PORT_DEFAULT}}"
-CTR_HOSTNAME="${CITYPBX_LAB_HOSTNAME:-pbx-staging}"
+if [[ ${NAME} == "${LAB_PBX_NAME_DEFAULT}" ]]; then
+    CTR_HOSTNAME="${CITYPBX_LAB_HOSTNAME:-pbx-staging}"
+else
+    CTR_HOSTNAME="${CITYPBX_LAB_HOSTNAME:-${NAME}}"
+fi
 WAIT_SECONDS="${CITYPBX_LAB_WAIT:-90}"
 SSHD_DROPIN="/etc/ssh/sshd_config.d/10-citypbx-lab.conf"
 SSH_CONFIG_D="${LAB_STATE_DIR}/ssh_config.d"
@@ -186,13 +191,16 @@ ctr sh -c 'cat /etc/ssh/ssh_host_*_key.pub' |
 log "pinned the host keys of ${NAME} in ${LAB_KNOWN_HOSTS}"
 
 mkdir -p "${SSH_CONFIG_D}"
+host_aliases="${NAME}"
+[[ ${CTR_HOSTNAME} != "${NAME}" ]] && host_aliases+=" ${CTR_HOSTNAME}"
+host_aliases+=" ${ADDRESS}"
 cat >"${LAB_SSH_CONFIG}" <<EOF
 # Written by citypbx lab/up.sh. Use: ssh -F ${LAB_SSH_CONFIG} ${NAME}
 Include ${SSH_CONFIG_D}/*.conf
 EOF
 cat >"${SSH_CONFIG_D}/${NAME}.conf" <<EOF
 # Written by citypbx lab/up.sh for the lab container ${NAME}.
-Host ${NAME} ${CTR_HOSTNAME} ${ADDRESS}
+Host ${host_aliases}
     HostName ${ADDRESS}
     Port ${SSH_PORT}
     User root
@@ -204,7 +212,7 @@ Host ${NAME} ${CTR_HOSTNAME} ${ADDRESS}
     PasswordAuthentication no
     BatchMode yes
 EOF
-log "wrote ${LAB_SSH_CONFIG} (Host ${NAME} ${CTR_HOSTNAME} ${ADDRESS})"
+log "wrote ${LAB_SSH_CONFIG} (Host ${host_aliases})"
 
 # ---------------------------------------------------------------------------- wait for ssh
 log "waiting for ssh root@${ADDRESS} -p ${SSH_PORT} (up to ${WAIT_SECONDS} s)"
