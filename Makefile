@@ -17,10 +17,10 @@ LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: pyproject.toml
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements-dev.txt -e .
+	$(VENV)/bin/pip install -q -e ".[test]"
 	touch $@
 
 setup: $(VENV)/.installed ## Create the Python venv with Ansible, Molecule and the citypbx package

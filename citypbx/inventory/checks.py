@@ -70,7 +70,7 @@ class CrossChecker:
         self.known = known
         self.catalog = catalog
         self.issues: list[Issue] = []
-        # First place each company-wide unique value was seen: value -> (var, loc).
+        # First place each company-wide unique value was seen: (kind, value) -> (var, loc).
         self._seen: dict[tuple[str, str], tuple[Variable, Loc]] = {}
 
     def run(self) -> list[Issue]:
@@ -109,7 +109,7 @@ class CrossChecker:
                 f"; use one of {', '.join(trunk_ids)}",
             )
         self._check_priorities(entry)
-        for index, _ in enumerate(city.trunks):
+        for index in range(len(city.trunks)):
             self._check_trunk(entry, index)
         for index, salon in enumerate(city.salons):
             self._check_salon(entry, index, salon, owned)

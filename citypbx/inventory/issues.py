@@ -11,6 +11,7 @@ from datetime import date
 Loc = tuple[object, ...]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_SHOWN_CHARS = 60  # longer user values are cut in messages
 
 
 def format_loc(loc: Loc) -> str:
@@ -80,7 +81,7 @@ def show(value: object) -> str:
     if isinstance(value, int | float):
         return f"number {value!r}"
     if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
+        text = value if len(value) <= _SHOWN_CHARS else value[: _SHOWN_CHARS - 3] + "..."
         return f"string {text!r}"
     if isinstance(value, date):
         return f"date {value.isoformat()}"

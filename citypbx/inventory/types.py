@@ -151,11 +151,16 @@ class HoursRule:
         return self.text
 
 
+_HOUR = 60
+_DAY = 24 * _HOUR
+
+
 def _minutes(text: str, rule: str) -> int:
+    """`HH:MM` -> minutes since midnight; 24:00 is the end of the day."""
     hours, minutes = int(text[:2]), int(text[3:])
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+    if minutes >= _HOUR or hours * _HOUR + minutes > _DAY:
         invalid(f"{rule!r}: {text} is not a time; use 00:00 to 24:00")
-    return hours * 60 + minutes
+    return hours * _HOUR + minutes
 
 
 def _days(text: str, rule: str) -> frozenset[int]:

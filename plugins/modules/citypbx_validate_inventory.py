@@ -11,9 +11,11 @@ description:
   - Loads C(hosts.yml), C(group_vars/) and C(host_vars/) of an inventory directory and checks
     cities, trunks, numbers, salons, extensions, phones, operators, holidays and secrets
     against the citypbx contract.
-  - Reports B(all) errors at once, one per line, as
+  - >-
+    Reports B(all) errors at once, one per line, as
     C(<file>: <key path>: <what is wrong>; <how to fix it>).
-  - Read-only; never reports a change. Runs on the controller (C(connection: local)) with
+  - >-
+    Read-only; never reports a change. Runs on the controller (C(connection: local)) with
     the interpreter that runs Ansible, which must have the citypbx package installed.
 version_added: "0.1.0"
 options:
@@ -59,7 +61,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 errors:
-  description: Every error, one line each (C(<file>: <key path>: <what>; <fix>)), sorted.
+  description: >-
+    Every error, one line each (C(<file>: <key path>: <what>; <fix>)), sorted.
   returned: always
   type: list
   elements: str
@@ -127,15 +130,16 @@ def run(path: str, vault_password_file: str | None, skip_encrypted: bool) -> dic
     }
 
 
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "path": {"type": "path", "required": True},
+    # A path, not a secret: no_log would only hide it from the output.
+    "vault_password_file": {"type": "path", "no_log": False},
+    "skip_encrypted": {"type": "bool", "default": True},
+}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "vault_password_file": {"type": "path", "no_log": False},
-            "skip_encrypted": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if CITYPBX_IMPORT_ERROR is not None:
         module.fail_json(msg=INSTALL_HINT, exception=CITYPBX_IMPORT_ERROR)
     result = run(

@@ -1,8 +1,8 @@
-"""A minimal SIP user agent for tests: sends one request over UDP and reads the answer.
+"""A minimal SIP user agent for tests: one request over UDP, and its answers.
 
 Used against a real Asterisk on a loopback address to check what a stranger on
-the network can and cannot do (it speaks just enough SIP for that; calls with
-media are placed with SIPp).
+the network can and cannot do. It speaks just enough SIP for that; calls with
+media are placed with SIPp.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+FINAL = 200
+CHALLENGES = {401: "Authorization", 407: "Proxy-Authorization"}
+
 
 @dataclass
 class SipResponse:
@@ -21,6 +24,41 @@ class SipResponse:
     status: int
     reason: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Dialog:
+    """What stays the same across the requests of one probe."""
+
+    method: str
+    uri: str
+    user: str
+    host: str
+    local: str
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def message(
+        self,
+        method: str,
+        cseq: int,
+        branch: str,
+        *,
+        to_tag: str = "",
+        auth: str = "",
+        body: str = "",
+    ) -> str:
+        via = f"SIP/2.0/UDP {self.local};branch={branch};rport"
+        extra = f";tag={to_tag}" if to_tag else ""
+        content = ("Content-Type: application/sdp\r\n" if body else "") + auth
+        return (
+            f"{method} {self.uri} SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n"
+            f"From: <sip:{self.user}@{self.host}>;tag={self.tag}\r\n"
+            f"To: <sip:{self.user}@{self.host}>{extra}\r\n"
+            f"Call-ID: {self.call_id}\r\nCSeq: {cseq} {method}\r\n"
+            f"Contact: <sip:{self.user}@{self.local}>\r\n{content}"
+            f"User-Agent: citypbx-sipprobe\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+        )
 
 
 def _parse(data: bytes) -> SipResponse:
@@ -36,22 +74,30 @@ def _parse(data: bytes) -> SipResponse:
     return SipResponse(int(match.group(1)), match.group(2), headers)
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # SIP digest authentication is MD5
+
+
 def _digest(method: str, uri: str, user: str, password: str, challenge: str) -> str:
     params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
     realm, nonce = params["realm"], params["nonce"]
-    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()  # noqa: S324 - SIP digest is MD5
-    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()  # noqa: S324
-    cnonce, nc = uuid.uuid4().hex[:16], "00000001"
+    ha1, ha2 = _md5(f"{user}:{realm}:{password}"), _md5(f"{method}:{uri}")
+    fields = f'username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", algorithm=MD5'
     if "qop" in params:
-        response = hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}".encode()).hexdigest()  # noqa: S324
-        extra = f', qop=auth, nc={nc}, cnonce="{cnonce}"'
+        cnonce, nc = uuid.uuid4().hex[:16], "00000001"
+        response = _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        fields += f', qop=auth, nc={nc}, cnonce="{cnonce}"'
     else:
-        response = hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode()).hexdigest()  # noqa: S324
-        extra = ""
-    opaque = f', opaque="{params["opaque"]}"' if "opaque" in params else ""
+        response = _md5(f"{ha1}:{nonce}:{ha2}")
+    if "opaque" in params:
+        fields += f', opaque="{params["opaque"]}"'
+    return f'Digest {fields}, response="{response}"'
+
+
+def _sdp(address: str) -> str:
     return (
-        f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
-        f'response="{response}", algorithm=MD5{opaque}{extra}'
+        f"v=0\r\no=- 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
+        "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
     )
 
 
@@ -69,55 +115,35 @@ def request(
     Returns every final response received, in order.
     """
     host, port = server
-    uri = f"sip:{user}@{host}:{port}" if method != "REGISTER" else f"sip:{host}:{port}"
-    call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+    uri = f"sip:{host}:{port}" if method == "REGISTER" else f"sip:{user}@{host}:{port}"
     responses: list[SipResponse] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((local_address, 0))
         sock.settimeout(timeout)
-        local_port = sock.getsockname()[1]
+        local = f"{local_address}:{sock.getsockname()[1]}"
+        dialog = _Dialog(method, uri, user, host, local)
+        body = _sdp(local_address) if method == "INVITE" else ""
         authorization = ""
         for cseq in (1, 2):
             branch = "z9hG4bK" + uuid.uuid4().hex[:16]
-            body = ""
-            content = ""
-            if method == "INVITE":
-                body = (
-                    f"v=0\r\no=- 1 1 IN IP4 {local_address}\r\ns=-\r\nc=IN IP4 {local_address}\r\n"
-                    f"t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-                )
-                content = "Content-Type: application/sdp\r\n"
-            message = (
-                f"{method} {uri} SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP {local_address}:{local_port};branch={branch};rport\r\n"
-                f"Max-Forwards: 70\r\n"
-                f"From: <sip:{user}@{host}>;tag={tag}\r\n"
-                f"To: <sip:{user}@{host}>\r\n"
-                f"Call-ID: {call_id}\r\n"
-                f"CSeq: {cseq} {method}\r\n"
-                f"Contact: <sip:{user}@{local_address}:{local_port}>\r\n"
-                f"{authorization}"
-                f"{content}"
-                f"User-Agent: citypbx-sipprobe\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n{body}"
+            message = dialog.message(method, cseq, branch, body=body)
+            sock.sendto(
+                message.replace("\r\nUser-Agent", authorization + "\r\nUser-Agent", 1).encode(),
+                server,
             )
-            sock.sendto(message.encode(), server)
-            while True:
+            response = _parse(sock.recv(65535))
+            while response.status < FINAL:
                 response = _parse(sock.recv(65535))
-                if response.status >= 200:  # noqa: PLR2004 - provisional responses are skipped
-                    break
             responses.append(response)
-            if method == "INVITE" and response.status >= 300:  # noqa: PLR2004
-                ack = (
-                    f"ACK {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local_address}:{local_port};branch={branch};rport\r\n"
-                    f"Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\n"
-                    f"To: <sip:{user}@{host}>;tag={response.headers.get('to', '').rpartition('tag=')[2]}\r\n"
-                    f"Call-ID: {call_id}\r\nCSeq: {cseq} ACK\r\nContent-Length: 0\r\n\r\n"
-                )
+            if method == "INVITE":  # a final answer to an INVITE is acknowledged
+                to_tag = response.headers.get("to", "").rpartition("tag=")[2]
+                ack = dialog.message("ACK", cseq, branch, to_tag=to_tag)
                 sock.sendto(ack.encode(), server)
-            challenge = response.headers.get("www-authenticate") or response.headers.get("proxy-authenticate")
-            if response.status not in (401, 407) or password is None or not challenge or cseq == 2:  # noqa: PLR2004
+            header = CHALLENGES.get(response.status)
+            challenge = response.headers.get("www-authenticate") or response.headers.get(
+                "proxy-authenticate"
+            )
+            if header is None or password is None or challenge is None:
                 break
-            header = "Authorization" if response.status == 401 else "Proxy-Authorization"  # noqa: PLR2004
             authorization = f"{header}: {_digest(method, uri, user, password, challenge)}\r\n"
     return responses

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from conftest import InventoryCopy
 
 VAULT = "group_vars/all/vault.yml"
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # the test vault's password
 
 
 def _encrypt_vault_file(inventory: InventoryCopy, tmp_path: Path) -> Path:

@@ -29,7 +29,9 @@ def installed_version(name: str) -> Version | None:
 
 
 @pytest.mark.parametrize("requirement", REQUIREMENTS, ids=lambda r: r["name"])
-def test_required_collection_is_installed_in_a_matching_version(requirement: dict[str, str]) -> None:
+def test_required_collection_is_installed_in_a_matching_version(
+    requirement: dict[str, str],
+) -> None:
     version = installed_version(requirement["name"])
     assert version is not None, f"{requirement['name']} is not installed"
     assert version in SpecifierSet(requirement["version"].replace(" ", "")), (

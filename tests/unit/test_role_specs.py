@@ -16,12 +16,16 @@ def test_defaults_and_argument_specs_declare_the_same_inputs(role: Path) -> None
     specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
     assert set(defaults) - set(options) == set(), "defaults without a spec"
-    undeclared = {name for name, spec in options.items() if name not in defaults and not spec.get("required")}
+    undeclared = {
+        name for name, spec in options.items() if name not in defaults and not spec.get("required")
+    }
     assert undeclared == set(), "optional inputs without a default"
     for name, spec in options.items():
         assert spec.get("description"), f"{name} has no description"
         if name in defaults and "default" in spec:
-            assert spec["default"] == defaults[name], f"{name}: spec default differs from defaults/main.yml"
+            assert spec["default"] == defaults[name], (
+                f"{name}: spec default differs from defaults/main.yml"
+            )
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)

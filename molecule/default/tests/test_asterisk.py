@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-import sipprobe  # noqa: E402
+import sipprobe
 
 BIND = "127.0.0.11"
 PORT = 5060
@@ -29,6 +29,12 @@ CONFIG_FILES = [
     "manager.conf",
     "http.conf",
 ]
+
+
+def eventually(host, condition: str, seconds: int = 10) -> bool:
+    """True once the shell CONDITION holds on the host, polled every half second."""
+    loop = f"for i in $(seq 1 {seconds * 2}); do {condition} && exit 0; sleep 0.5; done; exit 1"
+    return host.run(loop).rc == 0
 
 
 def cli(host, command: str) -> str:
@@ -87,14 +93,14 @@ def test_rtp_range_is_rendered(host):
 
 def test_cdr_store_has_the_tag_columns_and_records_calls(host):
     cli(host, "channel originate Local/5555@default application Wait 1")
-    result = host.run(
-        "for i in $(seq 1 20); do "
-        "sqlite3 /var/log/asterisk/master.db \"select count(*) from cdr where dst='5555'\" 2>/dev/null | grep -qv '^0$' && break; sleep 0.5; done; "
-        "sqlite3 /var/log/asterisk/master.db 'pragma table_info(cdr)'"
-    )
-    columns = {line.split("|")[1] for line in result.stdout.splitlines()}
+    query = "sqlite3 /var/log/asterisk/master.db \"select count(*) from cdr where dst='5555'\""
+    assert eventually(host, f"{query} | grep -qv '^0$'"), "the call left no CDR row"
+    schema = host.run("sqlite3 /var/log/asterisk/master.db 'pragma table_info(cdr)'")
+    columns = {line.split("|")[1] for line in schema.stdout.splitlines()}
     assert {"city", "salon", "number", "trunk", "direction", "calldate", "billsec"} <= columns
-    rows = host.run("sqlite3 /var/log/asterisk/master.db \"select dcontext from cdr where dst='5555'\"")
+    rows = host.run(
+        "sqlite3 /var/log/asterisk/master.db \"select dcontext from cdr where dst='5555'\""
+    )
     assert "default" in rows.stdout.split()
 
 
@@ -127,7 +133,6 @@ def test_server_header_does_not_reveal_the_version():
 
 def test_security_events_are_logged(host):
     sipprobe.request("REGISTER", (BIND, PORT), "intruder", password="guess")
-    result = host.run(
-        "for i in $(seq 1 20); do grep -q intruder /var/log/asterisk/security.log && exit 0; sleep 0.5; done; exit 1"
+    assert eventually(host, "grep -q intruder /var/log/asterisk/security.log"), (
+        "failed authentication did not reach security.log"
     )
-    assert result.rc == 0, "failed authentication did not reach security.log"
