@@ -15,7 +15,7 @@ from .loader import (
     resolve_vault_password_file,
 )
 from .models import City, Company, Extension, NumberRoute, Operator, Phone, Salon, Trunk
-from .types import Destination, HoursRule
+from .types import Destination, HoursRule, parse_destination, parse_hours
 from .validate import Report, Summary, validate, validate_inventory
 from .vault import vault_refs
 from .yamlio import VaultValue
@@ -40,6 +40,8 @@ __all__ = [
     "VaultValue",
     "format_loc",
     "load_inventory",
+    "parse_destination",
+    "parse_hours",
     "resolve_vault_password_file",
     "validate",
     "validate_inventory",

@@ -302,3 +302,16 @@ def _secret(value: object) -> str | VaultValue:
 
 
 Secret = Annotated[str | VaultValue, PlainValidator(_secret), PlainSerializer(str, return_type=str)]
+
+
+# ---- public parsers for already-validated values (used by the renderers) ----------------------
+
+
+def parse_hours(text: str) -> HoursRule:
+    """Parse one working-hours rule such as ``mon-fri 09:00-20:00``."""
+    return _hours(text)
+
+
+def parse_destination(text: str) -> Destination:
+    """Parse a destination such as ``salon:kazan-baumana``."""
+    return _destination(text)
