@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -74,6 +75,31 @@ def _parse(data: bytes) -> SipResponse:
     return SipResponse(int(match.group(1)), match.group(2), headers)
 
 
+def _exchange(
+    sock: socket.socket, message: str, server: tuple[str, int], timeout: float
+) -> SipResponse:
+    """Send MESSAGE and return its final response, retransmitting as SIP over UDP does.
+
+    Timer A: the request is resent after 0.5 s, 1 s, 2 s ... until TIMEOUT has passed.
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.5
+    while True:
+        sock.sendto(message.encode(), server)
+        sock.settimeout(min(interval, max(0.01, deadline - time.monotonic())))
+        try:
+            response = _parse(sock.recv(65535))
+            while response.status < FINAL:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                response = _parse(sock.recv(65535))
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+            interval *= 2
+            continue
+        return response
+
+
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()  # SIP digest authentication is MD5
 
@@ -108,7 +134,7 @@ def request(
     *,
     local_address: str = "127.0.0.1",
     password: str | None = None,
-    timeout: float = 3.0,
+    timeout: float = 8.0,
 ) -> list[SipResponse]:
     """Send METHOD for sip:USER@server; answer one challenge if PASSWORD is given.
 
@@ -119,21 +145,14 @@ def request(
     responses: list[SipResponse] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((local_address, 0))
-        sock.settimeout(timeout)
         local = f"{local_address}:{sock.getsockname()[1]}"
         dialog = _Dialog(method, uri, user, host, local)
         body = _sdp(local_address) if method == "INVITE" else ""
         authorization = ""
         for cseq in (1, 2):
             branch = "z9hG4bK" + uuid.uuid4().hex[:16]
-            message = dialog.message(method, cseq, branch, body=body)
-            sock.sendto(
-                message.replace("\r\nUser-Agent", authorization + "\r\nUser-Agent", 1).encode(),
-                server,
-            )
-            response = _parse(sock.recv(65535))
-            while response.status < FINAL:
-                response = _parse(sock.recv(65535))
+            message = dialog.message(method, cseq, branch, auth=authorization, body=body)
+            response = _exchange(sock, message, server, timeout)
             responses.append(response)
             if method == "INVITE":  # a final answer to an INVITE is acknowledged
                 to_tag = response.headers.get("to", "").rpartition("tag=")[2]
