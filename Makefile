@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab lab-host lab-image lab-up lab-down pilot test lint unit molecule validate clean
+.PHONY: help setup lab lab-host lab-image lab-up lab-down pilot test lint unit molecule validate bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ unit: setup ## Fast tests: inventory validation, templates, specs
 
 molecule: setup lab-image ## Molecule scenarios against real Asterisk in containers
 	molecule test --all
+
+bench: lab-up ## Benchmarks that print figures (needs the pilot deployed: make pilot)
+	python benchmarks/rollout.py
 
 clean: lab-down ## Remove the lab and the venv
 	rm -rf $(VENV) .lab

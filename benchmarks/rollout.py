@@ -1,0 +1,78 @@
+"""Benchmark: an idempotent re-run of the pilot rollout against a bare `ansible -m ping`.
+
+Runs against the staging lab (start it with `make pilot`). Each command runs
+REPEAT times; the medians are printed with their ratio. The rollout must report
+changed=0 on every run, or the benchmark fails: a re-run that changes something
+is a bug, not a slow run.
+
+    .venv/bin/python benchmarks/rollout.py [--repeat 3] [--city kazan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = REPO / ".venv" / "bin"
+INVENTORY = REPO / "inventories" / "staging"
+VAULT = ["--vault-password-file", str(REPO / ".lab" / "vault-password")]
+RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def timed(command: list[str]) -> tuple[float, str]:
+    """Wall time of COMMAND (run from the repository root) and its output; fails loudly."""
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    return elapsed, result.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--city", default="kazan")
+    args = parser.parse_args()
+
+    rollout = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(INVENTORY),
+        *VAULT,
+        "playbooks/rollout-city.yml",
+        "-e",
+        f"city={args.city}",
+    ]
+    ping = [str(BIN / "ansible"), "-i", str(INVENTORY), "pbx", "-m", "ansible.builtin.ping"]
+
+    timed(rollout)  # converge first: the benchmark measures the idempotent re-run
+    rollout_times, ping_times = [], []
+    for _ in range(args.repeat):
+        elapsed, output = timed(rollout)
+        changed = {host: int(c) for host, _ok, c, _u, _f in RECAP.findall(output)}
+        if any(changed.values()):
+            sys.exit(f"re-run of the rollout changed something: {changed}")
+        rollout_times.append(elapsed)
+        ping_times.append(timed(ping)[0])
+
+    rollout_median = statistics.median(rollout_times)
+    ping_median = statistics.median(ping_times)
+
+    def runs(times: list[float]) -> str:
+        return ", ".join(f"{t:.2f}" for t in times)
+
+    print(f"idempotent rollout of {args.city}: changed=0 on {args.repeat} runs")
+    print(f"  rollout re-run  median {rollout_median:6.2f} s  (runs: {runs(rollout_times)})")
+    print(f"  ansible -m ping median {ping_median:6.2f} s  (runs: {runs(ping_times)})")
+    print(f"  ratio rollout/ping: {rollout_median / ping_median:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
