@@ -98,7 +98,9 @@ def hours_specs(rules: Iterable[str]) -> list[dict[str, str]]:
     for text in rules:
         rule = parse_hours(text)
         end = rule.end - 1 if rule.end < _END_OF_DAY else rule.end
-        specs.append({"times": f"{_clock(rule.start)}-{_clock(end)}", "days": _days_spec(rule.days)})
+        specs.append(
+            {"times": f"{_clock(rule.start)}-{_clock(end)}", "days": _days_spec(rule.days)}
+        )
     return specs
 
 
@@ -132,7 +134,9 @@ def _outbound_patterns(area_code: str) -> list[dict[str, Any]]:
     ]
     for digits in _INTL_DIGITS:
         patterns.append({"pattern": "_810" + "X" * digits, "e164": "+${EXTEN:3}", "intl": True})
-        patterns.append({"pattern": "_+[1-689]" + "X" * (digits - 1), "e164": "${EXTEN}", "intl": True})
+        patterns.append(
+            {"pattern": "_+[1-689]" + "X" * (digits - 1), "e164": "${EXTEN}", "intl": True}
+        )
     return patterns
 
 
@@ -197,7 +201,9 @@ def city_plan(
                 "name": dialplan_text(salon["name"]),
                 "caller_id": salon.get("caller_id") or city["caller_id"],
                 "hours": hours_specs(salon["hours"]),
-                "holidays": sorted(holidays | {_date_key(day) for day in salon.get("holidays") or []}),
+                "holidays": sorted(
+                    holidays | {_date_key(day) for day in salon.get("holidays") or []}
+                ),
                 "distribution": salon["distribution"],
                 "ring_timeout": salon["ring_timeout"],
                 "hunt_step": max(5, salon["ring_timeout"] // len(endpoints)),
@@ -214,7 +220,11 @@ def city_plan(
                         "cos_level": COS_LEVELS[ext["cos"]],
                         "contacts": max(
                             1,
-                            sum(1 for p in salon.get("phones") or [] if p["extension"] == ext["extension"]),
+                            sum(
+                                1
+                                for p in salon.get("phones") or []
+                                if p["extension"] == ext["extension"]
+                            ),
                         ),
                     }
                     for ext in salon["extensions"]

@@ -15,6 +15,7 @@ from .errors import issues_from_validation_error
 from .issues import Issue, sorted_issues
 from .loader import Group, Inventory, Variable, load_inventory, resolve_vault_password_file
 from .models import HOLIDAYS, OPERATORS, City, Company
+from .types import CLEAR_TEXT, is_vault_secret
 from .vault import check_secrets
 
 CITY_VARIABLE = re.compile(r"citypbx_city_(?P<slug>.*)", re.DOTALL)
@@ -25,6 +26,8 @@ COMPANY_VARIABLES = {
     "citypbx_operators": "group_vars/all/operators.yml",
     "citypbx_holidays": "group_vars/all/holidays.yml",
 }
+# Company secrets that are not part of a city (each must be a vault reference).
+SECRET_SETTINGS = frozenset({"citypbx_provisioning_secret"})
 T = TypeVar("T")
 LOCKED = (
     "file is encrypted with ansible-vault; pass --vault-password-file "
@@ -146,6 +149,9 @@ class _Variables:
                     self.company[var.name] = var
                 else:
                     errors.append(_misplaced(var, COMPANY_VARIABLES[var.name], "company-wide data"))
+            elif var.name in SECRET_SETTINGS:
+                if not is_vault_secret(var.value):
+                    errors.append(Issue(var.file, var.loc, CLEAR_TEXT))
             elif var.name.startswith("citypbx_"):
                 warnings.append(
                     Issue(var.file, var.loc, "unknown citypbx_ variable; check its spelling")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from citypbx import routing
+    from citypbx import httpauth, routing
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    routing = None
+    httpauth = routing = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -15,20 +15,43 @@ else:
 from ansible.errors import AnsibleFilterError
 
 
-def city_plan(
-    city: dict[str, Any], slug: str, operators: dict[str, Any], holidays: list[Any]
-) -> dict[str, Any]:
-    """The plan a city's Asterisk files are rendered from (see citypbx.routing.city_plan)."""
-    if routing is None:
+def _require() -> None:
+    if routing is None or httpauth is None:
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
         )
+
+
+def city_plan(
+    city: dict[str, Any], slug: str, operators: dict[str, Any], holidays: list[Any]
+) -> dict[str, Any]:
+    """The plan a city's Asterisk files are rendered from (see citypbx.routing.city_plan)."""
+    _require()
     return routing.city_plan(slug, city, operators, holidays)
+
+
+def phone_credentials(cities: list[dict[str, Any]], secret: str) -> list[dict[str, str]]:
+    """Provisioning HTTP user (MAC), password and htpasswd line of every phone of CITIES."""
+    _require()
+    credentials = []
+    for city in cities:
+        for salon in city["salons"]:
+            for phone in salon.get("phones") or []:
+                mac = phone["mac"].lower().replace(":", "").replace("-", "")
+                password = httpauth.device_password(secret, mac)
+                credentials.append(
+                    {
+                        "mac": mac,
+                        "password": password,
+                        "htpasswd": httpauth.htpasswd_line(mac, password),
+                    }
+                )
+    return sorted(credentials, key=lambda c: c["mac"])
 
 
 class FilterModule:
     """citypbx filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"citypbx_city_plan": city_plan}
+        return {"citypbx_city_plan": city_plan, "citypbx_phone_credentials": phone_credentials}

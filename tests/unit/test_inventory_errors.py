@@ -344,3 +344,15 @@ def test_a_broken_city_does_not_hide_references_to_its_salons(inventory: Invento
         f"{MOSCOW}: {MSK}.timezone: 'Moscow' is not an IANA time zone; "
         "use e.g. Europe/Moscow or Asia/Yekaterinburg"
     ]
+
+
+
+def test_provisioning_secret_in_clear_text_is_refused(inventory: InventoryCopy) -> None:
+    """A company secret outside the cities must be a vault reference too."""
+    inventory.write(
+        "group_vars/provisioning/provisioning.yml", "---\ncitypbx_provisioning_secret: hunter2\n"
+    )
+    assert [str(issue) for issue in inventory.validate().errors] == [
+        "group_vars/provisioning/provisioning.yml: citypbx_provisioning_secret: secret in clear "
+        "text; use ansible-vault encrypt_string or a {{ vault_... }} reference"
+    ]
