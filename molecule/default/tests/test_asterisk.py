@@ -28,6 +28,9 @@ CONFIG_FILES = [
     "cdr_sqlite3_custom.conf",
     "manager.conf",
     "http.conf",
+    "pjsip_notify.conf",
+    "queues.conf",
+    "voicemail.conf",
 ]
 
 

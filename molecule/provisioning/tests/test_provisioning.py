@@ -1,0 +1,111 @@
+"""The provisioning server, checked with real HTTPS requests from the host.
+
+The container shares the host's network: nginx listens on 127.0.0.12:443.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+
+from citypbx.httpauth import device_password
+
+SECRET = "molecule-provisioning-secret"
+BASE = "https://127.0.0.12"
+YEALINK, GRANDSTREAM = "805ec0aa0001", "c074adaa0002"
+CA = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "exports"
+
+
+def fetch(path: str, user: str | None = None, password: str | None = None) -> tuple[int, str]:
+    """GET PATH over HTTPS, trusting only the deployment's CA; returns (status, body)."""
+    ca_files = sorted(CA.glob("*/provisioning-ca.crt"))
+    assert ca_files, f"the CA certificate was not exported to {CA}"
+    context = ssl.create_default_context(cafile=str(ca_files[0]))
+    headers = {"User-Agent": "Yealink SIP-T46U 108.86.0.20"}
+    request = urllib.request.Request(BASE + path, headers=headers)  # noqa: S310 - https only
+    if user is not None:
+        token = b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:  # noqa: S310 - https
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def test_nginx_is_enabled_and_listens_on_the_address_only(host):
+    assert host.service("nginx").is_enabled
+    assert host.socket("tcp://127.0.0.12:443").is_listening
+    assert not host.socket("tcp://0.0.0.0:80").is_listening
+    assert not host.socket("tcp://0.0.0.0:443").is_listening
+
+
+def test_a_phone_gets_its_own_file_with_its_credentials():
+    assert fetch(f"/{YEALINK}.cfg", YEALINK, device_password(SECRET, YEALINK)) == (
+        200,
+        f"file of {YEALINK}.cfg\n",
+    )
+    status, body = fetch(
+        f"/cfg{GRANDSTREAM}.xml", GRANDSTREAM, device_password(SECRET, GRANDSTREAM)
+    )
+    assert status == 200
+    assert body.startswith("file of")
+
+
+@pytest.mark.parametrize(
+    ("path", "user", "password"),
+    [
+        (f"/{YEALINK}.cfg", None, None),  # no credentials: challenged
+        (f"/{YEALINK}.cfg", YEALINK, "wrong"),  # wrong password
+        (f"/{YEALINK}.cfg", GRANDSTREAM, "another phone's password"),  # another phone's user
+    ],
+)
+def test_wrong_or_missing_credentials_are_refused(path, user, password):
+    if user == GRANDSTREAM:
+        password = device_password(SECRET, GRANDSTREAM)
+    assert fetch(path, user, password)[0] == 401
+
+
+def test_a_phone_cannot_fetch_another_phones_file():
+    assert fetch(f"/cfg{GRANDSTREAM}.xml", YEALINK, device_password(SECRET, YEALINK))[0] == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/phones/", "/aabbccddeeff.cfg", "/../etc/passwd", "/index.html"]
+)
+def test_nothing_is_listable_and_unknown_requests_are_refused(path):
+    assert fetch(path, YEALINK, device_password(SECRET, YEALINK))[0] in (403, 404)
+
+
+def test_access_is_logged_with_the_user_agent(host):
+    fetch(f"/{YEALINK}.cfg", YEALINK, device_password(SECRET, YEALINK))
+    log = host.file("/var/log/nginx/citypbx-provisioning.access.log").content_string
+    assert f'"GET /{YEALINK}.cfg HTTP/1.1" 200' in log
+    assert '"Yealink SIP-T46U 108.86.0.20"' in log
+
+
+def test_credentials_and_keys_are_private(host):
+    for path in (
+        f"/etc/nginx/citypbx-provisioning/{YEALINK}.htpasswd",
+        "/etc/citypbx-provisioning/tls/server.key",
+        "/etc/citypbx-provisioning/tls/ca.key",
+    ):
+        assert host.file(path).mode & 0o007 == 0, path
+    assert (
+        device_password(SECRET, YEALINK)
+        not in host.file(f"/etc/nginx/citypbx-provisioning/{YEALINK}.htpasswd").content_string
+    )
+
+
+def test_requests_beyond_the_rate_are_refused():
+    time.sleep(10)  # let the bucket refill (burst 20 at 2/s) after the tests above
+    statuses = [fetch("/nothing")[0] for _ in range(45)]
+    assert statuses[0] == 403  # refused, but within the rate
+    assert statuses.count(429) >= 15
