@@ -18,6 +18,7 @@ from .inventory import (
     validate,
     vault_refs,
 )
+from .snmp.cli import add_discover_command, run_discover  # `citypbx discover` (SNMP sweep)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
     refs = commands.add_parser("vault-refs", help="list the vault_* variables the inventory uses")
     refs.add_argument("inventory", help="inventory directory (holds hosts.yml)")
+
+    add_discover_command(commands)  # `citypbx discover`: lives in citypbx/snmp/cli.py
     return parser
 
 
@@ -44,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args.inventory, args.vault_password_file, args.format)
+        if args.command == "discover":
+            return run_discover(args)
         return _vault_refs(args.inventory)
     except InventoryNotFoundError as exc:
         print(f"citypbx: error: {exc}", file=sys.stderr)

@@ -45,6 +45,7 @@ class ZoneSpec:
     yealink_time_zone: str  # UTC offset in hours, e.g. "+3"
     yealink_time_zone_name: str  # entry of the firmware's list, e.g. "Russia(Moscow)"
     grandstream: str  # P64 / dateTime.timezone value, e.g. "MSK-3"
+    yealink_summer_time: int = 0  # local_time.summer_time: 0 off, 1 on, 2 automatic
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> PhoneCatalog:
             str(entry["yealink"]["time_zone"]),
             entry["yealink"]["time_zone_name"],
             entry["grandstream"],
+            entry["yealink"].get("summer_time", 0),
         )
         for iana, entry in (raw.get("timezones") or {}).items()
     }

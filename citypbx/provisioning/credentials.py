@@ -1,26 +1,24 @@
 """Per-device credentials derived from company secrets: stable, never stored anywhere.
 
-The provisioning server (nginx) and the phone files derive the same values from the same secret,
-so nothing per phone needs to be kept in the vault:
+The provisioning server (role provisioning_server, filter citypbx_phone_credentials) and the
+phone files derive the same values from the same secret, so nothing per phone is kept in the
+vault:
 
-    http user     = the MAC (lower-case hex, no separators)
-    http password = HMAC-SHA256(key=provisioning secret, msg=MAC), first 32 hex digits
-    admin password = HMAC-SHA256(key=admin secret, msg=MAC), first 32 hex digits
+    HTTP user      = the MAC (lower-case hex, no separators)
+    HTTP password  = citypbx.httpauth.device_password(provisioning secret, MAC):
+                     HMAC-SHA256(secret, "provisioning:" + MAC), base32, lower case, 32 characters
+    admin password = HMAC-SHA256(admin secret, "admin:" + MAC), base32, lower case, 32 characters
 
-32 hex digits (128 bits) fit every firmware's password field and its allowed characters.
+32 characters of a-z and 2-7 (160 bits) fit every firmware's password field and its alphabet.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
-PASSWORD_HEX_DIGITS = 32
-
-
-def _derive(secret: str, mac: str) -> str:
-    digest = hmac.new(secret.encode(), mac.encode(), hashlib.sha256).hexdigest()
-    return digest[:PASSWORD_HEX_DIGITS]
+from ..httpauth import PASSWORD_LENGTH, device_password
 
 
 def http_username(mac: str) -> str:
@@ -29,10 +27,11 @@ def http_username(mac: str) -> str:
 
 
 def http_password(provisioning_secret: str, mac: str) -> str:
-    """HTTP password of the phone with normalised `mac` at the provisioning server."""
-    return _derive(provisioning_secret, mac)
+    """HTTP password of the phone with normalised `mac` (the provisioning server's own rule)."""
+    return device_password(provisioning_secret, mac)
 
 
 def admin_password(admin_secret: str, mac: str) -> str:
     """Password of the phone's `admin` web/keypad account."""
-    return _derive(admin_secret, mac)
+    digest = hmac.new(admin_secret.encode(), f"admin:{mac}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:PASSWORD_LENGTH]

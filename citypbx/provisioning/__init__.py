@@ -1,0 +1,48 @@
+"""Phone provisioning: the configuration files of every desk phone, from the inventory.
+
+>>> from citypbx.inventory import validate
+>>> from citypbx.provisioning import render_company
+>>> company = validate("inventories/production").company  # doctest: +SKIP
+>>> files = render_company(company, settings, secrets)     # doctest: +SKIP
+>>> sorted(files)[:2]                                       # doctest: +SKIP
+['805ec0432101.boot', '805ec0432101.cfg']
+"""
+
+from .build import PhoneBuilder, Secrets, build_phones, check_secrets, clean_text
+from .credentials import admin_password, http_password, http_username
+from .errors import ProvisioningError
+from .model import Line, LineKey, PhoneConfig, Provisioning
+from .render import (
+    TEMPLATES_DIR,
+    Renderer,
+    company_phones,
+    default_renderer,
+    render_cities,
+    render_company,
+)
+from .settings import CitySettings, ProvisioningSettings, parse_settings
+
+__all__ = [
+    "TEMPLATES_DIR",
+    "CitySettings",
+    "Line",
+    "LineKey",
+    "PhoneBuilder",
+    "PhoneConfig",
+    "Provisioning",
+    "ProvisioningError",
+    "ProvisioningSettings",
+    "Renderer",
+    "Secrets",
+    "admin_password",
+    "build_phones",
+    "check_secrets",
+    "clean_text",
+    "company_phones",
+    "default_renderer",
+    "http_password",
+    "http_username",
+    "parse_settings",
+    "render_cities",
+    "render_company",
+]

@@ -1,0 +1,250 @@
+"""From the inventory (validated Company, or city data as Ansible passes it) to PhoneConfigs.
+
+Two inputs, one implementation:
+  - a validated `citypbx.inventory.Company`: extension secrets are `{{ vault_* }}` references,
+    resolved with `secrets["vault"]` (the decrypted vault variables by name);
+  - city data as Ansible passes it to a module: plain dicts whose secrets Ansible has already
+    resolved (the inventory was validated by the first play; its shape is trusted).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any, NotRequired, Required, TypedDict
+
+from ..inventory.types import VAULT_REFERENCE
+from ..inventory.yamlio import VaultValue
+from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog, normalise_mac
+from ..routing import endpoint_name
+from .credentials import admin_password, http_password, http_username
+from .errors import ProvisioningError
+from .model import KeyKind, Line, LineKey, PhoneConfig, Provisioning
+from .settings import ProvisioningSettings, parse_settings
+
+MIN_SECRET_LENGTH = 16
+
+
+class Secrets(TypedDict, total=False):
+    """Company secrets the phone files are derived from (see credentials.py)."""
+
+    provisioning_secret: Required[str]  # key of the per-device HTTP passwords
+    admin_secret: Required[str]  # key of the per-device admin passwords
+    vault: NotRequired[Mapping[str, str]]  # vault_* name -> value, for `{{ vault_* }}` secrets
+
+
+def check_secrets(secrets: Mapping[str, Any]) -> tuple[str, str]:
+    """The two company secrets, checked: present, long enough, different."""
+    values = []
+    for key in ("provisioning_secret", "admin_secret"):
+        value = secrets.get(key)
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+            raise ProvisioningError(
+                f"secret {key} is missing or shorter than {MIN_SECRET_LENGTH} characters; "
+                "use a long random string (openssl rand -base64 32) kept in the vault"
+            )
+        values.append(value)
+    if values[0] == values[1]:
+        raise ProvisioningError(
+            "provisioning_secret and admin_secret are the same; use two different secrets"
+        )
+    return values[0], values[1]
+
+
+def clean_text(text: str) -> str:
+    """TEXT safe as a one-line configuration value: control characters become spaces."""
+    if text.isprintable():
+        return text
+    return " ".join(
+        "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).split()
+    )
+
+
+def _get(obj: Any, key: str) -> Any:  # noqa: ANN401 - a pydantic model or a plain mapping
+    return obj[key] if isinstance(obj, Mapping) else getattr(obj, key)
+
+
+def _secret(value: object, vault: Mapping[str, str], where: str) -> str:
+    if isinstance(value, VaultValue):
+        raise ProvisioningError(
+            f"{where}: secret is an inline !vault value; pass the city data as Ansible resolves "
+            "it, or its decrypted value"
+        )
+    text = str(value)
+    reference = VAULT_REFERENCE.fullmatch(text.strip())
+    if reference is None:
+        return text  # already resolved (Ansible)
+    name = reference.group(1)
+    if name not in vault:
+        raise ProvisioningError(f"{where}: no value for {name}; add it to secrets['vault']")
+    return vault[name]
+
+
+class PhoneBuilder:
+    """Builds the PhoneConfigs of cities; holds the checked settings, secrets and catalog."""
+
+    def __init__(
+        self,
+        settings: ProvisioningSettings | Mapping[str, Any],
+        secrets: Secrets | Mapping[str, Any],
+        catalog: PhoneCatalog | None = None,
+    ) -> None:
+        self.settings = parse_settings(settings)
+        self.http_secret, self.admin_secret = check_secrets(secrets)
+        self.vault: Mapping[str, str] = secrets.get("vault") or {}
+        self.catalog = catalog or load_catalog()
+
+    def city(self, slug: str, city: Any) -> list[PhoneConfig]:  # noqa: ANN401 - City or mapping
+        """The phones of one city (a `City` model or its plain-data form), in inventory order."""
+        settings = self.settings.for_city(slug)
+        timezone = str(_get(city, "timezone"))
+        zone = self.catalog.timezones.get(timezone)
+        if zone is None:
+            raise ProvisioningError(
+                f"city {slug}: time zone {timezone} has no phone representation; add it to "
+                "`timezones` in citypbx/data/phone_models.yml"
+            )
+        phones = []
+        for salon in _get(city, "salons"):
+            salon_id = str(_get(salon, "id"))
+            extensions: dict[str, tuple[str, str]] = {}  # extension -> (name, endpoint secret)
+            for ext in _get(salon, "extensions"):
+                number = str(_get(ext, "extension"))
+                where = f"city {slug}, extension {number}"
+                secret = _secret(_get(ext, "secret"), self.vault, where)
+                extensions[number] = (clean_text(str(_get(ext, "name"))), secret)
+            salon_phones = list(_get(salon, "phones") or [])
+            with_phone = {str(_get(p, "extension")) for p in salon_phones}
+            for phone in salon_phones:
+                phones.append(
+                    self._phone(
+                        slug=slug,
+                        salon_id=salon_id,
+                        phone=phone,
+                        extensions=extensions,
+                        with_phone=with_phone,
+                        settings=settings,
+                        zone=zone,
+                    )
+                )
+        return phones
+
+    def _phone(
+        self,
+        *,
+        slug: str,
+        salon_id: str,
+        phone: Any,  # noqa: ANN401 - Phone or mapping
+        extensions: Mapping[str, tuple[str, str]],
+        with_phone: set[str],
+        settings: ProvisioningSettings,
+        zone: ZoneSpec,
+    ) -> PhoneConfig:
+        mac = normalise_mac(str(_get(phone, "mac")))
+        vendor, model_name = str(_get(phone, "vendor")), str(_get(phone, "model"))
+        model = self.catalog.models.get(vendor, {}).get(model_name)  # type: ignore[call-overload]
+        if model is None:
+            raise ProvisioningError(
+                f"city {slug}, phone {mac}: {vendor} {model_name} is not in the phone catalog; "
+                "add it to citypbx/data/phone_models.yml"
+            )
+        number = str(_get(phone, "extension"))
+        if number not in extensions:
+            raise ProvisioningError(
+                f"city {slug}, phone {mac}: extension {number} is not in salon {salon_id}"
+            )
+        name, secret = extensions[number]
+        endpoint = endpoint_name(number, secret)
+        line = Line(
+            index=1,
+            extension=number,
+            server=settings.sip_server,
+            port=settings.sip_port,
+            transport=settings.sip_transport,
+            auth_user=endpoint,
+            user=endpoint,
+            password=secret,
+            display_name=name,
+            label=number,
+        )
+        firmware_path = self.catalog.firmware_paths[model.vendor].format(
+            model=model.name, version=model.firmware
+        )
+        firmware_url = settings.firmware_base + firmware_path
+        url = settings.provisioning_url
+        scheme, _, host_path = url.partition("://")
+        firmware_scheme, _, firmware_host_path = firmware_url.partition("://")
+        return PhoneConfig(
+            mac=mac,
+            vendor=model.vendor,
+            model=model.name,
+            family=model.family,
+            dialect=model.dialect,
+            firmware=model.firmware,
+            city=slug,
+            salon=salon_id,
+            lines=(line,),
+            unused_lines=tuple(range(2, model.lines + 1)),
+            line_keys=_line_keys(model, number, extensions, with_phone),
+            ntp_server=settings.ntp_server,
+            timezone=zone,
+            language=settings.language,
+            vlan_id=settings.vlan_id,
+            admin_password=admin_password(self.admin_secret, mac),
+            provisioning=Provisioning(
+                url=url,
+                scheme="https" if scheme == "https" else "http",
+                host_path=host_path,
+                username=http_username(mac),
+                password=http_password(self.http_secret, mac),
+                firmware_url=firmware_url,
+                firmware_scheme="https" if firmware_scheme == "https" else "http",
+                firmware_host_path=firmware_host_path,
+            ),
+        )
+
+
+def _line_keys(
+    model: PhoneModel,
+    own: str,
+    extensions: Mapping[str, tuple[str, str]],
+    with_phone: set[str],
+) -> tuple[LineKey, ...]:
+    """Own line first, then the salon's colleagues by extension, then unused keys.
+
+    A colleague is a BLF key (busy lamp, press to call) when the model supports BLF and the
+    colleague has a desk phone in the inventory; otherwise a speed dial (a lamp would only ever
+    show "unavailable"). Colleagues beyond the model's keys get none.
+    """
+    keys = [LineKey(1, "line", 1, "", own)]
+    for number in sorted(extensions):
+        if number == own or len(keys) >= model.line_keys:
+            continue
+        kind: KeyKind = "blf" if model.blf and number in with_phone else "speed_dial"
+        keys.append(LineKey(len(keys) + 1, kind, 1, number, extensions[number][0]))
+    keys.extend(
+        LineKey(index, "none", 0, "", "") for index in range(len(keys) + 1, model.line_keys + 1)
+    )
+    return tuple(keys)
+
+
+def build_phones(
+    cities: Iterable[tuple[str, Any]],
+    settings: ProvisioningSettings | Mapping[str, Any],
+    secrets: Secrets | Mapping[str, Any],
+    catalog: PhoneCatalog | None = None,
+) -> list[PhoneConfig]:
+    """The phones of (slug, city) pairs; a MAC listed twice is an error."""
+    builder = PhoneBuilder(settings, secrets, catalog)
+    phones: list[PhoneConfig] = []
+    seen: dict[str, str] = {}
+    for slug, city in cities:
+        for phone in builder.city(slug, city):
+            if phone.mac in seen:
+                raise ProvisioningError(
+                    f"phone {phone.mac} is listed twice (cities {seen[phone.mac]} and {slug}); "
+                    "keep one"
+                )
+            seen[phone.mac] = slug
+            phones.append(phone)
+    return phones

@@ -1,0 +1,90 @@
+"""Golden phone files: one phone per supported model, from the production sample inventory.
+
+Regenerate after an intended change to a template or the catalog, then review the diff:
+
+    .venv/bin/python tests/golden/phones/golden.py
+
+tests/unit/test_phone_golden.py compares the rendered files with these byte for byte.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+GOLDEN = Path(__file__).resolve().parent
+PRODUCTION = REPO / "inventories" / "production"
+
+if str(REPO) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(REPO))
+
+from citypbx.inventory import Company, validate  # noqa: E402
+from citypbx.inventory.types import VAULT_REFERENCE  # noqa: E402
+from citypbx.provisioning import PhoneConfig, company_phones, default_renderer  # noqa: E402
+
+# Settings and secrets of the samples: clearly fake, fixed so the files are reproducible.
+SETTINGS: dict[str, Any] = {
+    "sip_server": "pbx1.citypbx.example",
+    "sip_port": 5060,
+    "sip_transport": "udp",
+    "ntp_server": "ntp.citypbx.example",
+    "vlan_id": 20,
+    "provisioning_url": "https://prov.citypbx.example/phones/",
+    "cities": {"novosibirsk": {"sip_transport": "tcp", "vlan_id": 0}},
+}
+PROVISIONING_SECRET = "FAKE-provisioning-secret-for-tests"  # noqa: S105 - a fake
+ADMIN_SECRET = "FAKE-admin-secret-for-tests-only"  # noqa: S105 - a fake
+
+
+def production_company() -> Company:
+    report = validate(PRODUCTION)
+    if report.company is None:
+        raise SystemExit("the production sample inventory does not validate: citypbx validate")
+    return report.company
+
+
+def fake_secrets(company: Company) -> dict[str, Any]:
+    """Secrets for the production sample: each `{{ vault_x }}` resolves to `FAKE-x`."""
+    vault = {}
+    for city in company.cities.values():
+        for salon in city.salons:
+            for ext in salon.extensions:
+                match = VAULT_REFERENCE.fullmatch(str(ext.secret))
+                if match:
+                    vault[match[1]] = f"FAKE-{match[1]}"
+    return {
+        "provisioning_secret": PROVISIONING_SECRET,
+        "admin_secret": ADMIN_SECRET,
+        "vault": vault,
+    }
+
+
+def sample_phones(company: Company) -> dict[str, PhoneConfig]:
+    """The first phone of each model in the production sample (cities by slug)."""
+    chosen: dict[str, PhoneConfig] = {}
+    for phone in company_phones(company, SETTINGS, fake_secrets(company)):
+        chosen.setdefault(phone.model, phone)
+    return dict(sorted(chosen.items()))
+
+
+def golden_files(company: Company) -> dict[str, dict[str, str]]:
+    """Model -> its sample phone's files (name -> content)."""
+    renderer = default_renderer()
+    return {model: renderer.render_phone(phone) for model, phone in sample_phones(company).items()}
+
+
+def main() -> None:
+    for model, files in golden_files(production_company()).items():
+        directory = GOLDEN / model
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir()
+        for name, content in files.items():
+            (directory / name).write_bytes(content.encode())
+        print(f"{model}: {', '.join(sorted(files))}")  # noqa: T201 - a script reports
+
+
+if __name__ == "__main__":
+    main()
