@@ -57,8 +57,11 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff, mypy
 unit: setup ## Fast tests: inventory validation, templates, specs
 	pytest -q tests/unit
 
-molecule: setup lab-image ## Molecule scenarios against real Asterisk in containers
-	molecule test --all
+# Every scenario CI runs; `make molecule MOLECULE_SCENARIOS=calls` runs one.
+MOLECULE_SCENARIOS ?= default provisioning
+
+molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and SIP peers in containers
+	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
 
 bench: lab-up ## Benchmarks that print figures (needs the pilot deployed: make pilot)
 	python benchmarks/rollout.py
