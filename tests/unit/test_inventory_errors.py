@@ -346,7 +346,6 @@ def test_a_broken_city_does_not_hide_references_to_its_salons(inventory: Invento
     ]
 
 
-
 def test_provisioning_secret_in_clear_text_is_refused(inventory: InventoryCopy) -> None:
     """A company secret outside the cities must be a vault reference too."""
     inventory.write(

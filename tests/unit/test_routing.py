@@ -31,7 +31,12 @@ def kazan_plan() -> dict:
 
 @pytest.mark.parametrize(
     ("number_format", "expected"),
-    [("e164", "+78435550100"), ("11d8", "88435550100"), ("11d7", "78435550100"), ("10d", "8435550100")],
+    [
+        ("e164", "+78435550100"),
+        ("11d8", "88435550100"),
+        ("11d7", "78435550100"),
+        ("10d", "8435550100"),
+    ],
 )
 def test_number_formats(number_format: str, expected: str) -> None:
     assert routing.format_number("+78435550100", number_format) == expected
@@ -98,7 +103,9 @@ def test_outbound_patterns_are_strict(kazan_plan: dict) -> None:
 
 
 def test_plan_orders_trunks_and_puts_the_emergency_trunk_first(kazan_plan: dict) -> None:
-    assert [t["priority"] for t in kazan_plan["trunks"]] == sorted(t["priority"] for t in kazan_plan["trunks"])
+    assert [t["priority"] for t in kazan_plan["trunks"]] == sorted(
+        t["priority"] for t in kazan_plan["trunks"]
+    )
     assert kazan_plan["emergency_trunks"][0]["id"] == "kazan-tattelecom"
 
 
