@@ -27,7 +27,9 @@ COMPANY_VARIABLES = {
     "citypbx_holidays": "group_vars/all/holidays.yml",
 }
 # Company secrets that are not part of a city (each must be a vault reference).
-SECRET_SETTINGS = frozenset({"citypbx_provisioning_secret"})
+SECRET_SETTINGS = frozenset({"citypbx_provisioning_secret", "citypbx_phone_admin_secret"})
+# Company settings checked by their own model (the first error of each is reported).
+PHONE_SETTINGS = "citypbx_phone_settings"
 T = TypeVar("T")
 LOCKED = (
     "file is encrypted with ansible-vault; pass --vault-password-file "
@@ -149,6 +151,8 @@ class _Variables:
                     self.company[var.name] = var
                 else:
                     errors.append(_misplaced(var, COMPANY_VARIABLES[var.name], "company-wide data"))
+            elif var.name == PHONE_SETTINGS:
+                _check_phone_settings(var, errors)
             elif var.name in SECRET_SETTINGS:
                 if not is_vault_secret(var.value):
                     errors.append(Issue(var.file, var.loc, CLEAR_TEXT))
@@ -286,3 +290,13 @@ def _parse_company_var(
     except ValidationError as exc:
         errors.extend(issues_from_validation_error(exc, var.file, var.loc))
         return None
+
+
+def _check_phone_settings(var: Variable, errors: list[Issue]) -> None:
+    """citypbx_phone_settings, through the provisioning settings model."""
+    from ..provisioning.settings import ProvisioningSettings  # noqa: PLC0415 - import cycle
+
+    try:
+        ProvisioningSettings.model_validate(var.value)
+    except ValidationError as exc:
+        errors += issues_from_validation_error(exc, var.file, var.loc)

@@ -50,8 +50,23 @@ def phone_credentials(cities: list[dict[str, Any]], secret: str) -> list[dict[st
     return sorted(credentials, key=lambda c: c["mac"])
 
 
+def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
+    """Extension -> PJSIP endpoint name, for every extension of CITIES."""
+    _require()
+    return {
+        ext["extension"]: routing.endpoint_name(ext["extension"], ext["secret"])
+        for city in cities
+        for salon in city["salons"]
+        for ext in salon["extensions"]
+    }
+
+
 class FilterModule:
     """citypbx filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"citypbx_city_plan": city_plan, "citypbx_phone_credentials": phone_credentials}
+        return {
+            "citypbx_city_plan": city_plan,
+            "citypbx_phone_credentials": phone_credentials,
+            "citypbx_endpoint_names": endpoint_names,
+        }

@@ -355,3 +355,15 @@ def test_provisioning_secret_in_clear_text_is_refused(inventory: InventoryCopy) 
         "group_vars/provisioning/provisioning.yml: citypbx_provisioning_secret: secret in clear "
         "text; use ansible-vault encrypt_string or a {{ vault_... }} reference"
     ]
+
+
+def test_phone_settings_errors_name_the_file_and_key(inventory: InventoryCopy) -> None:
+    """citypbx_phone_settings is checked by the provisioning settings model."""
+    inventory.set(
+        "group_vars/provisioning/provisioning.yml", "citypbx_phone_settings.sip_transport", "sctp"
+    )
+    errors = [str(issue) for issue in inventory.validate().errors]
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "group_vars/provisioning/provisioning.yml: citypbx_phone_settings.sip_transport:"
+    )
