@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,8 +52,8 @@ SETTINGS = {
     "vlan_id": 20,
     "provisioning_url": "https://prov.citypbx.example/",
 }
-PROVISIONING_SECRET = "bench-provisioning-secret-0123"
-ADMIN_SECRET = "bench-admin-secret-0123456789"
+PROVISIONING_SECRET = "bench-provisioning-secret-0123"  # noqa: S105 - a fake
+ADMIN_SECRET = "bench-admin-secret-0123456789"  # noqa: S105 - a fake
 
 
 def synthetic_company(phones: int) -> tuple[Company, dict[str, Any]]:
@@ -87,7 +86,12 @@ def synthetic_company(phones: int) -> tuple[Company, dict[str, Any]]:
                     model = models[made % len(models)]
                     mac = OUIS[model.vendor] + f"{made:06x}"
                     salon_phones.append(
-                        {"mac": mac, "vendor": model.vendor, "model": model.name, "extension": number}
+                        {
+                            "mac": mac,
+                            "vendor": model.vendor,
+                            "model": model.name,
+                            "extension": number,
+                        }
                     )
                     made += 1
             salons.append(
@@ -195,7 +199,8 @@ def ansible_items(phones: list[PhoneConfig]) -> list[dict[str, Any]]:
                     "dialect": dict(spec.data),
                 }
             )
-    assert len(items) == sum(len(renderer.paths(p)) for p in phones)
+    if len(items) != sum(len(renderer.paths(p)) for p in phones):
+        sys.exit("the catalog and the renderer disagree on the files of a phone")
     return items
 
 
@@ -243,8 +248,10 @@ def main() -> int:
 
     start = time.perf_counter()
     company, secrets = synthetic_company(args.phones)
-    print(f"synthetic company: {len(company.cities)} cities, {args.phones} phones "
-          f"(built and validated in {time.perf_counter() - start:.1f} s, not timed below)")
+    print(
+        f"synthetic company: {len(company.cities)} cities, {args.phones} phones "
+        f"(built and validated in {time.perf_counter() - start:.1f} s, not timed below)"
+    )
 
     default_renderer().specs("yealink", "cfg")  # first use compiles; count it in the first run
     files: dict[str, str] = {}
@@ -255,18 +262,23 @@ def main() -> int:
     full_best, full_runs = best(args.repeat, full)
     phones = company_phones(company, SETTINGS, secrets)
     floor_best, floor_runs = best(args.repeat, lambda: bare_jinja(phones))
-    assert bare_jinja(phones) == files, "the floor must render the very same files"
+    if bare_jinja(phones) != files:
+        sys.exit("the bare Jinja2 loop must render the very same files")
 
     def runs(times: list[float]) -> str:
         return ", ".join(f"{t:.2f}" for t in times)
 
     size = sum(len(c) for c in files.values())
     print(f"files: {len(files)} ({size / 1e6:.1f} MB)")
-    print(f"render_company            best {full_best:6.2f} s  (runs: {runs(full_runs)})"
-          f"  limit {LIMIT_SECONDS:.0f} s: {'OK' if full_best <= LIMIT_SECONDS else 'TOO SLOW'}")
+    print(
+        f"render_company            best {full_best:6.2f} s  (runs: {runs(full_runs)})"
+        f"  limit {LIMIT_SECONDS:.0f} s: {'OK' if full_best <= LIMIT_SECONDS else 'TOO SLOW'}"
+    )
     print(f"(a) bare Jinja2 loop      best {floor_best:6.2f} s  (runs: {runs(floor_runs)})")
-    print(f"    render_company / bare Jinja2 = {full_best / floor_best:.2f}x "
-          "(the rest: reading the inventory, deriving names and passwords, checks)")
+    print(
+        f"    render_company / bare Jinja2 = {full_best / floor_best:.2f}x "
+        "(the rest: reading the inventory, deriving names and passwords, checks)"
+    )
 
     if not args.no_ansible:
         sample = phones[: args.ansible_sample]
@@ -276,11 +288,15 @@ def main() -> int:
         per_phone = (measured - fixed) / len(sample)
         extrapolated = fixed + per_phone * len(phones)
         sample_files = sum(len(default_renderer().paths(p)) for p in sample)
-        print(f"(b) Ansible template task per file, measured on {len(sample)} phones "
-              f"({sample_files} tasks): {measured:.1f} s; empty loop (start-up) {fixed:.1f} s")
+        print(
+            f"(b) Ansible template task per file, measured on {len(sample)} phones "
+            f"({sample_files} tasks): {measured:.1f} s; empty loop (start-up) {fixed:.1f} s"
+        )
         print(f"    files identical to render_company's: {same}/{sample_files}")
-        print(f"    extrapolated linearly to {len(phones)} phones: {extrapolated:.0f} s "
-              f"(= {fixed:.1f} s + {per_phone * 1000:.0f} ms x {len(phones)} phones)")
+        print(
+            f"    extrapolated linearly to {len(phones)} phones: {extrapolated:.0f} s "
+            f"(= {fixed:.1f} s + {per_phone * 1000:.0f} ms x {len(phones)} phones)"
+        )
         print(f"    Ansible (extrapolated) / render_company = {extrapolated / full_best:.0f}x")
     return 0 if full_best <= LIMIT_SECONDS else 1
 

@@ -8,7 +8,7 @@
 ['805ec0432101.boot', '805ec0432101.cfg']
 """
 
-from .build import PhoneBuilder, Secrets, build_phones, check_secrets, clean_text
+from .build import PhoneBuilder, Secrets, build_phones, check_company_secrets, clean_text
 from .credentials import admin_password, http_password, http_username
 from .errors import ProvisioningError
 from .model import Line, LineKey, PhoneConfig, Provisioning
@@ -36,7 +36,7 @@ __all__ = [
     "Secrets",
     "admin_password",
     "build_phones",
-    "check_secrets",
+    "check_company_secrets",
     "clean_text",
     "company_phones",
     "default_renderer",

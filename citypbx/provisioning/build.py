@@ -33,7 +33,7 @@ class Secrets(TypedDict, total=False):
     vault: NotRequired[Mapping[str, str]]  # vault_* name -> value, for `{{ vault_* }}` secrets
 
 
-def check_secrets(secrets: Mapping[str, Any]) -> tuple[str, str]:
+def check_company_secrets(secrets: Mapping[str, Any]) -> tuple[str, str]:
     """The two company secrets, checked: present, long enough, different."""
     values = []
     for key in ("provisioning_secret", "admin_secret"):
@@ -90,7 +90,7 @@ class PhoneBuilder:
         catalog: PhoneCatalog | None = None,
     ) -> None:
         self.settings = parse_settings(settings)
-        self.http_secret, self.admin_secret = check_secrets(secrets)
+        self.http_secret, self.admin_secret = check_company_secrets(secrets)
         self.vault: Mapping[str, str] = secrets.get("vault") or {}
         self.catalog = catalog or load_catalog()
 

@@ -49,7 +49,8 @@ options:
   provisioning_secret:
     description:
       - Company secret the per-device HTTP passwords are derived from
-        (HMAC-SHA256 of the MAC); the provisioning server derives the same ones.
+        (C(citypbx.httpauth.device_password)); the provisioning server (role
+        C(provisioning_server)) derives the same ones from C(citypbx_provisioning_secret).
       - At least 16 characters; keep it in the vault.
     type: str
     required: true
@@ -85,9 +86,9 @@ EXAMPLES = r"""
       sip_server: pbx1.citypbx.example
       ntp_server: ntp.citypbx.example
       vlan_id: 20
-      provisioning_url: https://prov.citypbx.example/phones/
-    provisioning_secret: "{{ vault_phones_provisioning_secret }}"
-    admin_secret: "{{ vault_phones_admin_secret }}"
+      provisioning_url: "https://{{ provisioning_server_address }}/"
+    provisioning_secret: "{{ citypbx_provisioning_secret }}"
+    admin_secret: "{{ vault_phone_admin_secret }}"
     dest: "{{ playbook_dir }}/../.build/phones"
   delegate_to: localhost
   run_once: true
@@ -98,9 +99,9 @@ EXAMPLES = r"""
     cities: {kazan: "{{ citypbx_city_kazan }}", ufa: "{{ citypbx_city_ufa }}"}
     only_cities: [kazan]
     settings: "{{ citypbx_phone_settings }}"
-    provisioning_secret: "{{ vault_phones_provisioning_secret }}"
-    admin_secret: "{{ vault_phones_admin_secret }}"
-    dest: /srv/citypbx/phones
+    provisioning_secret: "{{ citypbx_provisioning_secret }}"
+    admin_secret: "{{ vault_phone_admin_secret }}"
+    dest: "{{ playbook_dir }}/../.build/phones"
   delegate_to: localhost
   run_once: true
 """

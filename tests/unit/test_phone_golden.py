@@ -6,6 +6,7 @@ Regenerate the golden files after an intended change: .venv/bin/python tests/gol
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +17,7 @@ from citypbx.phones import load_catalog
 from citypbx.provisioning import PhoneConfig, company_phones, default_renderer, render_company
 from citypbx.provisioning.parse import (
     YEALINK_VERSION_LINE,
+    mac_of,
     managed_city,
     parse_grandstream,
     parse_yealink,
@@ -189,6 +191,19 @@ def test_grandstream_files_read_back_as_the_phone_reads_them(
             assert values["dateTime.timezone"] == zone
             assert values["provisioning.config.username"] == phone.mac
         assert managed_city(text) == phone.city
+
+
+def test_every_file_is_one_the_provisioning_server_serves(files: dict) -> None:
+    """nginx (role provisioning_server) serves a file named after a MAC to that MAC only."""
+    conf = REPO / "roles/provisioning_server/templates/etc/nginx/sites-available"
+    text = (conf / "citypbx-provisioning.conf.j2").read_text()
+    match = re.search(r'location ~ "([^"]+)"', text)
+    assert match is not None
+    served = re.compile(match[1].replace("(?<", "(?P<"))
+    for name in files:
+        location = served.fullmatch(f"/{name}")
+        assert location is not None, f"{name} would be refused by the provisioning server"
+        assert location["phone_mac"] == mac_of(name)
 
 
 def test_dialect_follows_the_catalog(phones: list, files: dict) -> None:
