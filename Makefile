@@ -63,8 +63,11 @@ MOLECULE_SCENARIOS ?= default provisioning
 molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and SIP peers in containers
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
 
-bench: lab-up ## Benchmarks that print figures (needs the pilot deployed: make pilot)
+bench: lab-up ## Benchmarks that print figures (the rollout one needs the pilot: make pilot)
 	python benchmarks/rollout.py
+	python benchmarks/phone_render.py
+	command -v snmpget >/dev/null || apt-get install -y -qq snmp
+	python benchmarks/snmp_sweep.py
 
 clean: lab-down ## Remove the lab and the venv
 	rm -rf $(VENV) .lab

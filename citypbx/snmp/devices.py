@@ -171,6 +171,8 @@ class _Identifier:
             reason = f"{vendor} device without a usable model or MAC: " + "; ".join(self.problems)
             return replace(base, vendor=vendor, reason=reason, notes=tuple(self.notes))
 
+        # Unusable answers for the model or MAC OIDs did not matter in the end: keep them as notes.
+        self.notes += self.problems
         self._check_catalog(vendor, model, mac)
         if firmware is None:
             self.notes.append("firmware not reported")

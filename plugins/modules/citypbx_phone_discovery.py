@@ -13,10 +13,12 @@ description:
     identity OIDs, and identifies each answering device (vendor, model, firmware, MAC).
   - Every address is reported as C(identified), C(unidentified) (it answered, but not as a phone
     that can be named; C(reason) says why) or C(silent) (no answer in time).
-  - With O(inventory) and O(city) (or an explicit O(expected) list), compares the phones found
+  - >-
+    With O(inventory) and O(city) (or an explicit O(expected) list), compares the phones found
     with the phones expected at the site, by MAC: missing, unknown, wrong model, wrong firmware
-    (when a version is pinned), duplicate MAC.
-  - Read-only: never reports a change, and runs in check mode too. Fails only on bad input
+    (against the version pinned for the model), duplicate MAC.
+  - >-
+    Read-only: never reports a change, and runs in check mode too. Fails only on bad input
     (network, settings, inventory, city); findings are returned, not failed on.
   - Runs where the task runs (usually C(delegate_to) a host inside the salon network, or the
     controller for the lab), with an interpreter that has the citypbx package and pysnmp.
@@ -77,7 +79,7 @@ options:
       extension: {description: Extension, for the report., type: str}
   firmware:
     description:
-      - Expected firmware per model (e.g. C({T46U: 108.86.0.20})); overrides the catalog's pins.
+      - "Expected firmware per model, e.g. C({T46U: 108.86.0.20}); overrides the catalog's pins."
       - Applies to phones taken from O(inventory).
     type: dict
 requirements:

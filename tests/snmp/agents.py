@@ -8,6 +8,7 @@ and its own endpoint `127.0.1.x:<port>`. The process has a bounded lifetime (snm
 snmpsim refuses to run as root: as root, the agents drop to `nobody` (`--process-user`), so the
 data and cache directories live in a world-readable temporary directory and the interpreter must
 be readable by `nobody` (the repo venv made from /usr/bin/python3 is; one under /root is not).
+When it is not (a clone under /root), the agents stay root through SNMPSIM_ALLOW_ROOT=true.
 
     with running_agents([Agent("127.0.1.11", "yealink-t46u", "lab-ro")]) as lab:
         run_sweep("127.0.1.11", Community("lab-ro"), port=lab.port)
@@ -21,6 +22,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -53,6 +55,7 @@ class Lab:
     agents: tuple[Agent, ...]
     workdir: Path
     pid: int
+    runs_as: str  # the user the agents answer as, and why
 
 
 def free_udp_port(address: str) -> int:
@@ -81,21 +84,34 @@ def running_agents(
     workdir = Path(tempfile.mkdtemp(prefix="citypbx-snmpsim-"))
     process: subprocess.Popen[bytes] | None = None
     try:
-        command = _prepare(workdir, agents, port, lifetime)
+        command, env, runs_as = _prepare(workdir, agents, port, lifetime)
         with (workdir / "snmpsim.log").open("wb") as log:
             process = subprocess.Popen(  # noqa: S603  # fixed argv, no shell
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
         _wait_listening(process, workdir / "snmpsim.log", len(agents), startup_timeout)
-        yield Lab(port, tuple(agents), workdir, process.pid)
+        yield Lab(port, tuple(agents), workdir, process.pid, runs_as)
     finally:
         if process is not None:
             _stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _prepare(workdir: Path, agents: Sequence[Agent], port: int, lifetime: float) -> list[str]:
-    """Lay out data and cache directories readable by the unprivileged user; build argv."""
+def readable_by_others(path: Path) -> bool:
+    """True if any user can reach `path`: every directory above it is others-searchable and
+    `path` itself others-readable (what `nobody` needs to run the venv's interpreter)."""
+    path = path.resolve()
+    for directory in reversed(path.parents):
+        if not directory.stat().st_mode & stat.S_IXOTH:
+            return False
+    return bool(path.stat().st_mode & stat.S_IROTH)
+
+
+def _prepare(
+    workdir: Path, agents: Sequence[Agent], port: int, lifetime: float
+) -> tuple[list[str], dict[str, str], str]:
+    """Lay out data and cache directories readable by the unprivileged user; build argv, env
+    and a note on the user the agents run as."""
     workdir.chmod(0o755)
     cache = workdir / "cache"
     cache.mkdir()
@@ -104,11 +120,19 @@ def _prepare(workdir: Path, agents: Sequence[Agent], port: int, lifetime: float)
         f"--cache-dir={cache}",
         "--log-level=info",
     ]
-    if os.geteuid() == 0:
+    env = dict(os.environ)
+    runs_as = pwd.getpwuid(os.geteuid()).pw_name
+    if os.geteuid() == 0 and readable_by_others(Path(sys.prefix)):
         user = pwd.getpwnam(UNPRIVILEGED_USER)
         group = grp.getgrgid(user.pw_gid).gr_name
         os.chown(cache, user.pw_uid, user.pw_gid)
         command += [f"--process-user={user.pw_name}", f"--process-group={group}"]
+        runs_as = f"{user.pw_name} (dropped from root)"
+    elif os.geteuid() == 0:
+        # The venv lives where `nobody` cannot read it (e.g. a clone under /root): snmpsim's
+        # documented escape hatch keeps it root. Loopback only, files we wrote, bounded life.
+        env["SNMPSIM_ALLOW_ROOT"] = "true"
+        runs_as = f"root (SNMPSIM_ALLOW_ROOT: {sys.prefix} is not readable by {UNPRIVILEGED_USER})"
     for index, agent in enumerate(agents):
         data_dir = workdir / f"agent{index:03d}-{agent.address}"
         data_dir.mkdir(mode=0o755)
@@ -123,7 +147,7 @@ def _prepare(workdir: Path, agents: Sequence[Agent], port: int, lifetime: float)
         ]
     # Exit on its own after `lifetime` seconds. Engine options must come first: anything before
     # the first --v3-engine-id would make snmpsim configure an extra engine without endpoints.
-    return [*command, f"--timeout={lifetime:g}"]
+    return [*command, f"--timeout={lifetime:g}"], env, runs_as
 
 
 def _wait_listening(

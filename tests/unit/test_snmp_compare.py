@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import pytest
 from conftest import PRODUCTION
@@ -21,7 +22,12 @@ from citypbx.snmp import comparison as compare_module
 
 def phone(mac: str, model: str, firmware: str | None = None, vendor: str = "yealink") -> Device:
     return Device(
-        f"127.0.1.{int(mac[-2:], 16)}", "identified", vendor, model, firmware, mac  # type: ignore[arg-type]
+        f"127.0.1.{int(mac[-2:], 16)}",
+        "identified",
+        vendor,
+        model,
+        firmware,
+        mac,  # type: ignore[arg-type]
     )
 
 
@@ -76,7 +82,10 @@ def test_every_kind_of_finding() -> None:
     # A phone with the right model and the wrong firmware is there: it counts as matched.
     assert result.matched == ("805ec0000001", "c074ad000003")
     missing, unknown, wrong_model, firmware, unreported, duplicate = result.findings
-    assert missing.message == "805ec0000002 (yealink T54W, salon s1, ext 2102) did not answer as an identified phone"
+    assert (
+        missing.message
+        == "805ec0000002 (yealink T54W, salon s1, ext 2102) did not answer as an identified phone"
+    )
     assert unknown.message == (
         "805ec0000099 (yealink T31P at 127.0.1.153) is not in the inventory of this site"
     )
@@ -171,10 +180,11 @@ class _Model:
 def test_unpinned_models_expect_no_firmware(
     company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    @dataclass(frozen=True)
     class Catalog:
-        models = {"yealink": {"T46U": _Model("108.86.0.20"), "T31P": _Model("")}}
+        models = MappingProxyType({"yealink": {"T46U": _Model("108.86.0.20"), "T31P": _Model("")}})
 
-    monkeypatch.setattr(compare_module, "load_catalog", lambda: Catalog())
+    monkeypatch.setattr(compare_module, "load_catalog", Catalog)
     assert catalog_firmware_pins() == {"T46U": "108.86.0.20"}
     assert [p.firmware for p in expected_phones(company, "kazan")] == [
         "108.86.0.20", None, None, None,

@@ -18,8 +18,9 @@ from citypbx.snmp.oids import (
 
 YEALINK_DOC = "1.3.6.1.2.1.37459.2.1.{}.0"  # PHONES.md's (verify) arc under mib-2
 YEALINK_ENT = "1.3.6.1.4.1.37459.2.1.{}.0"  # the same under enterprises
-GS_MODEL, GS_FIRMWARE, GS_MAC = VENDOR_OIDS["grandstream"]["model"][0], *(
-    VENDOR_OIDS["grandstream"][f][0] for f in ("firmware", "mac")
+GS_MODEL, GS_FIRMWARE, GS_MAC = (
+    VENDOR_OIDS["grandstream"]["model"][0],
+    *(VENDOR_OIDS["grandstream"][f][0] for f in ("firmware", "mac")),
 )
 
 
@@ -157,6 +158,13 @@ def test_oddities_become_notes() -> None:
         "model T99X is not in the yealink catalog",
         "MAC prefix 001122 is not one of the yealink OUIs",
     )
+
+
+def test_garbage_model_oid_with_a_model_in_sysdescr_is_a_note() -> None:
+    response = yealink_t46u() | {YEALINK_DOC.format(7): octets("!!")}
+    device = identify("a", response)
+    assert (device.status, device.model) == ("identified", "T46U")
+    assert device.notes == ("model OID 1.3.6.1.2.1.37459.2.1.7.0: '!!' is not a model name",)
 
 
 def test_garbage_firmware_is_a_note_not_a_failure() -> None:
@@ -327,7 +335,7 @@ def test_community_rejects_unusable_values_without_echoing_them(value: str) -> N
 
 
 def test_community_file_errors(tmp_path) -> None:
-    with pytest.raises(CommunityError, match="cannot read the community file .*: No such file"):
+    with pytest.raises(CommunityError, match=r"cannot read the community file .*: No such file"):
         Community.from_file(tmp_path / "missing")
     (tmp_path / "blank").write_text("\n \n")
     with pytest.raises(CommunityError, match="is empty"):

@@ -20,20 +20,27 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from conftest import PRODUCTION, REPO
 
 from citypbx.cli import main
 from citypbx.snmp import Community, SweepResult
-from citypbx.snmp import sweep as sweep_module
 from citypbx.snmp.oids import MIB2_SYSTEM
-from citypbx.snmp.sweep import SweepInputError, expand_targets, run_sweep, to_value
+from tests.snmp import agents as agents_module
 from tests.snmp.agents import Agent, Lab, running_agents
+
+with warnings.catch_warnings():
+    # pysnmp 7.1.30 imports pysmi 2.0's deprecated camelCase names: not ours to fix.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from citypbx.snmp import sweep as sweep_module
+    from citypbx.snmp.sweep import SweepInputError, expand_targets, run_sweep, to_value
 
 COMMUNITY = "citypbx-lab-ro-7f3a"  # a lab secret: must never show up in any output
 NETWORK = "127.0.1.0/27"
@@ -48,6 +55,8 @@ AGENTS = [
 ]
 FAST = {"timeout": 0.5, "retries": 0}  # loopback agents answer in milliseconds
 MODULE_PATH = REPO / "plugins" / "modules" / "citypbx_phone_discovery.py"
+# ... and calls them while resolving OIDs.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pysnmp.smi.compiler")
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +137,7 @@ def test_one_failing_device_never_stops_the_sweep(
         return real(address, response)
 
     monkeypatch.setattr(sweep_module, "identify", identify)
-    result = run_sweep(
-        ["127.0.1.11", "127.0.1.12"], Community(COMMUNITY), port=lab.port, **FAST
-    )  # type: ignore[arg-type]
+    result = run_sweep(["127.0.1.11", "127.0.1.12"], Community(COMMUNITY), port=lab.port, **FAST)  # type: ignore[arg-type]
     devices = by_address(result)
     assert devices["127.0.1.11"].status == "identified"
     assert devices["127.0.1.12"].status == "unidentified"
@@ -157,6 +164,48 @@ def test_a_rejected_request_falls_back_to_mib2(lab: Lab, monkeypatch: pytest.Mon
     )
 
 
+# ---- the lab itself ---------------------------------------------------------------------------
+
+
+def _uid_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+def test_agents_run_unprivileged(swept: SweepResult, lab: Lab) -> None:
+    """As root with a venv that `nobody` can read (the repo's), the agents drop to nobody."""
+    if os.geteuid() != 0:
+        assert _uid_of(lab.pid) == os.geteuid()
+    elif agents_module.readable_by_others(Path(sys.prefix)):
+        assert lab.runs_as == "nobody (dropped from root)"
+        assert _uid_of(lab.pid) == agents_module.pwd.getpwnam("nobody").pw_uid
+    else:
+        assert lab.runs_as.startswith("root (SNMPSIM_ALLOW_ROOT")
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_agents_argv_as_root(
+    readable: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(agents_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(agents_module.os, "chown", lambda *_: None)
+    monkeypatch.setattr(agents_module, "readable_by_others", lambda _: readable)
+    command, env, runs_as = agents_module._prepare(tmp_path, AGENTS[:2], 1161, 30)
+    assert runs_as.startswith("nobody" if readable else "root (SNMPSIM_ALLOW_ROOT")
+    assert command[-1] == "--timeout=30"  # after the engines, or snmpsim adds an empty engine
+    assert command.count("--v3-engine-id=auto") == 2
+    assert "--agent-udpv4-endpoint=127.0.1.12:1161" in command
+    assert ("--process-user=nobody" in command) is readable
+    assert ("SNMPSIM_ALLOW_ROOT" in env) is not readable
+    assert (tmp_path / "agent000-127.0.1.11" / f"{COMMUNITY}.snmprec").is_file()
+
+
+def test_agents_stay_on_loopback() -> None:
+    agents = running_agents([Agent("192.0.2.1", "garbage", "x")])
+    with pytest.raises(agents_module.AgentsError, match="not a loopback address"), agents:
+        pass
+
+
 # ---- input ------------------------------------------------------------------------------------
 
 
@@ -175,7 +224,11 @@ def test_expand_targets() -> None:
         ([], {}, "nothing to sweep"),
         ("127.0.1.1", {"port": 0}, "port 0 is out of range"),
         ("127.0.1.1", {"timeout": 0}, "timeout 0 is out of range"),
-        ("127.0.1.1", {"retries": -1, "concurrency": 0}, "retries -1 is out of range; use 0 to 10; concurrency 0"),
+        (
+            "127.0.1.1",
+            {"retries": -1, "concurrency": 0},
+            "retries -1 is out of range; use 0 to 10; concurrency 0",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_any_packet(
@@ -186,7 +239,7 @@ def test_bad_input_is_refused_before_any_packet(
 
 
 def test_the_community_must_be_wrapped() -> None:
-    with pytest.raises(SweepInputError, match="citypbx.snmp.Community"):
+    with pytest.raises(SweepInputError, match=r"citypbx\.snmp\.Community"):
         run_sweep("127.0.1.1", "public")  # type: ignore[arg-type]
 
 
@@ -235,9 +288,7 @@ def test_cli_compares_with_the_inventory(
     lines = out.splitlines()
     assert lines[0].startswith("Swept 127.0.1.0/27 (30 addresses, port ")
     assert lines[0].endswith(": 4 identified, 2 unidentified, 24 silent")
-    assert (
-        "  127.0.1.11      yealink      T46U      108.86.0.20    805ec0432101  SIP-T46U" in lines
-    )
+    assert "  127.0.1.11      yealink      T46U      108.86.0.20    805ec0432101  SIP-T46U" in lines
     assert "Compared with kazan (4 expected): 2 matched, 1 missing, 1 unknown, 1 wrong model, " \
         "1 wrong firmware" in lines  # fmt: skip
     findings = [line.split()[0] for line in lines[lines.index(next(
@@ -411,3 +462,17 @@ def test_module_main_in_check_mode_hides_the_community(lab: Lab, tmp_path: Path)
     assert [d["status"] for d in result["devices"]] == ["identified", "unidentified"]
     assert result["comparison"] is None
     assert COMMUNITY not in completed.stdout + completed.stderr
+
+
+def test_module_documentation_matches_its_argument_spec(module: ModuleType) -> None:
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    spec = module.ARGUMENT_SPEC
+    assert set(documented) == set(spec)
+    for name, option in documented.items():
+        assert option["type"] == spec[name]["type"], name
+        assert option.get("default") == spec[name].get("default"), name
+        assert option.get("required", False) == spec[name].get("required", False), name
+    assert set(documented["expected"]["suboptions"]) == set(module.EXPECTED_SPEC)
+    assert spec["community"]["no_log"] is True
+    for text in (module.EXAMPLES, module.RETURN):
+        assert yaml.safe_load(text)
