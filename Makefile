@@ -38,8 +38,11 @@ lab-up: lab-image setup ## Start the staging PBX container and generate the lab'
 lab-down: ## Stop and remove the lab containers
 	lab/down.sh
 
-pilot: lab-up ## Roll the pilot city out to the lab and report
+pilot: lab-up ## Roll the pilot city out to the lab, provision its phones, place calls, report
 	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/site.yml
+	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/phones.yml
+	@echo "== pilot phones: provisioned over HTTPS, registered, calling a colleague"
+	python lab/pilot_phones.py
 
 validate: setup ## Validate the production and staging inventories
 	citypbx validate inventories/production
