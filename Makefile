@@ -61,7 +61,7 @@ unit: setup ## Fast tests: inventory validation, templates, specs
 	pytest -q tests/unit
 
 # Every scenario CI runs; `make molecule MOLECULE_SCENARIOS=calls` runs one.
-MOLECULE_SCENARIOS ?= default provisioning
+MOLECULE_SCENARIOS ?= default provisioning calls
 
 molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and SIP peers in containers
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done

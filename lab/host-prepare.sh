@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lab/host-prepare.sh: prepare a Debian host (12 or newer) for the citypbx podman lab.
 #
-# 1. Installs podman, debootstrap, uidmap, slirp4netns, fuse-overlayfs and openssh-client
+# 1. Installs podman, debootstrap, uidmap, slirp4netns, fuse-overlayfs, openssh-client and
+#    sip-tester (SIPp)
 #    when any of them is missing (one `apt-get update`, then one `apt-get install`).
 # 2. Detects and fixes, only when present, two host quirks that make rootful podman fail:
 #    a. hybrid cgroups (v1 hierarchies plus a cgroup2 mount at /sys/fs/cgroup/unified) with
@@ -33,7 +34,8 @@ PODMAN_NOFILE_DEFAULT=1048576
 # --------------------------------------------------------------------------- packages
 install_packages() {
     local pkg missing=()
-    local wanted=(podman debootstrap uidmap slirp4netns fuse-overlayfs openssh-client)
+    # sip-tester (SIPp) plays the phones and the load generator of the call tests.
+    local wanted=(podman debootstrap uidmap slirp4netns fuse-overlayfs openssh-client sip-tester)
     for pkg in "${wanted[@]}"; do
         if ! dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("${pkg}")

@@ -335,29 +335,34 @@ class PhoneFleet:
             phone.stop()
 
     def wait_registered(self, pbx: Shell, timeout: float = 30.0) -> None:
-        """Wait until the PBX lists every running phone's contact as reachable."""
+        """Wait until the PBX has every running phone's contact, and not as unreachable."""
         deadline = time.monotonic() + timeout
         while True:
-            contacts = asterisk(pbx, "pjsip show contacts")
-            missing = [p for p in self if p.running and not _listed(contacts, p)]
+            states = {p.extension.extension: contact_state(pbx, p) for p in self if p.running}
+            missing = {ext: state for ext, state in states.items() if state in {"", "Unavail"}}
             if not missing:
                 return
-            dead = [p.extension.extension for p in self if not p.running]
             if time.monotonic() > deadline:
+                dead = [p.extension.extension for p in self if not p.running]
                 raise AssertionError(
-                    f"phones not registered on {pbx.name} within {timeout:g} s: "
-                    f"{', '.join(p.extension.extension for p in missing)}"
-                    f"{f' (SIPp exited: {dead})' if dead else ''}\n{contacts}"
+                    f"phones not registered on {pbx.name} within {timeout:g} s: {missing}"
+                    f"{f' (SIPp exited: {dead})' if dead else ''}\n"
+                    + asterisk(pbx, "pjsip show contacts")
                 )
             time.sleep(0.5)
 
 
-def _listed(contacts: str, phone: Phone) -> bool:
-    """True when `pjsip show contacts` has PHONE's contact, not marked unreachable."""
-    for line in contacts.splitlines():
-        if f"{phone.extension.endpoint}/sip:" in line and f"@{phone.address}:{phone.port}" in line:
-            return "Unavail" not in line
-    return False
+def contact_state(pbx: Shell, phone: Phone) -> str:
+    """Status of PHONE's contact on the PBX (Avail, NonQual, Unknown, Unavail; '' if absent).
+
+    The AOR of an extension is named like its endpoint (the PBX's role does so).
+    """
+    out = asterisk(pbx, f"pjsip show contact {phone.extension.endpoint}/{phone.contact}")
+    for line in out.splitlines():
+        fields = line.split()
+        if fields[:1] == ["Contact:"] and not fields[1].startswith("<"):
+            return fields[3] if len(fields) > 3 else ""
+    return ""
 
 
 # ---- calls placed by a phone ------------------------------------------------------------------
