@@ -31,18 +31,23 @@ lab-host: ## Prepare this host for the podman lab (installs podman, fixes detect
 lab-image: lab-host ## Build the Debian 13 systemd image (cached by its recipe)
 	lab/image/build.sh
 
-lab-up: lab-image setup ## Start the staging PBX container and generate the lab's secrets
+lab-up: lab-image setup ## Start the staging PBX and operator containers, generate the lab's secrets
 	lab/up.sh
+	lab/up.sh citypbx-staging-operator 127.0.0.20 2220
 	lab/secrets.sh
 
 lab-down: ## Stop and remove the lab containers
 	lab/down.sh
+	lab/down.sh citypbx-staging-operator
 
 pilot: lab-up ## Roll the pilot city out to the lab, provision its phones, place calls, report
+	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/lab-operator.yml
 	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/site.yml
 	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/phones.yml
 	@echo "== pilot phones: provisioned over HTTPS, registered, calling a colleague"
 	python lab/pilot_phones.py
+	@echo "== pilot calls: every number of the city from the operator, outbound national and 112"
+	python lab/pilot_calls.py
 
 validate: setup ## Validate the production and staging inventories
 	citypbx validate inventories/production
