@@ -73,6 +73,7 @@ molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and
 
 bench: lab-up ## Benchmarks that print figures (the rollout one needs the pilot: make pilot)
 	python benchmarks/rollout.py
+	python benchmarks/inbound_calls.py
 	python benchmarks/phone_render.py
 	command -v snmpget >/dev/null || apt-get install -y -qq snmp
 	python benchmarks/snmp_sweep.py
