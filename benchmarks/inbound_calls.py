@@ -4,7 +4,8 @@ Against the staging lab (`make pilot` first). The operator side is SIPp on
 127.0.0.21 (the pilot's IP trunk kazan-rostelecom), calling a pilot number in
 the operator's format; the PBX normalises it, tags the CDR, checks the salon's
 hours and holidays, and rings the salon's phone: a SIPp phone registered as that
-extension (tests/lab/sipphones.py), answering after one second of ringing. Each call is held HOLD ms, then hung up.
+extension (tests/lab/sipphones.py), answering after one second of ringing. Each
+call is held HOLD ms, then hung up.
 
 The baseline is the same Asterisk with a trivial dialplan (Answer, wait for the
 caller's BYE), reached from 127.0.0.29 through a temporary endpoint that the
