@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from citypbx import httpauth, routing
+    from citypbx import httpauth, phones, routing
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    httpauth = routing = None
+    httpauth = phones = routing = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -16,7 +16,7 @@ from ansible.errors import AnsibleFilterError
 
 
 def _require() -> None:
-    if routing is None or httpauth is None:
+    if routing is None or httpauth is None or phones is None:
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
@@ -61,6 +61,15 @@ def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def phone_ouis(_: object = None) -> dict[str, list[str]]:
+    """Vendor -> MAC prefixes (aa:bb:cc) the site routers recognise the phones by."""
+    _require()
+    return {
+        vendor: sorted(":".join(oui[i : i + 2] for i in (0, 2, 4)) for oui in prefixes)
+        for vendor, prefixes in sorted(phones.load_catalog().ouis.items())
+    }
+
+
 class FilterModule:
     """citypbx filters."""
 
@@ -69,4 +78,5 @@ class FilterModule:
             "citypbx_city_plan": city_plan,
             "citypbx_phone_credentials": phone_credentials,
             "citypbx_endpoint_names": endpoint_names,
+            "citypbx_phone_ouis": phone_ouis,
         }
