@@ -111,6 +111,8 @@ def destination_target(destination: str) -> str:
         return f"citypbx-salon-{parsed.target},s,1"
     if parsed.kind == "voicemail":
         return f"citypbx-voicemail-{parsed.target},s,1"
+    if parsed.kind == "menu":
+        return f"citypbx-menu-{parsed.target},s,1"
     if parsed.kind == "extension":
         return f"citypbx-internal,{parsed.target},1"
     return "citypbx-hangup,s,1"
@@ -232,9 +234,23 @@ def city_plan(
                 "mailbox_pin": _mailbox_pin(salon["id"], salon["extensions"][0]["secret"]),
             }
         )
+    menus = [
+        {
+            "id": menu["id"],
+            "prompt": menu["prompt"],
+            "timeout": menu.get("timeout", 5),
+            "options": [
+                {"key": str(key), "target": destination_target(destination)}
+                for key, destination in sorted(menu["options"].items())
+            ],
+            "default": destination_target(menu["default"]),
+        }
+        for menu in city.get("menus") or []
+    ]
     return {
         "slug": slug,
         "name": dialplan_text(city["name"]),
+        "menus": menus,
         "timezone": city["timezone"],
         "area_code": city["area_code"],
         "trunks": trunks,

@@ -56,7 +56,7 @@ def main() -> int:
             for number in trunk.numbers:
                 mark = cdr.mark()
                 sent = format_number(number, trunk.number_format)
-                operator.originate(sent, route, caller=CUSTOMER, seconds=4)
+                operator.originate(sent, route, caller=CUSTOMER, seconds=14)
                 rows = cdr.wait(mark, lambda row: row["direction"] == "inbound", timeout=30)
                 # A ring-all call has a record per phone rung: show the one that answered.
                 row = next((r for r in rows if r.answered), rows[-1])

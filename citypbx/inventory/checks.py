@@ -31,11 +31,14 @@ class KnownIds:
 
     salons: frozenset[str]
     extensions: frozenset[str]
+    menus: frozenset[str] = frozenset()
 
     @classmethod
     def from_raw(cls, raw_cities: Iterable[object]) -> KnownIds:
+        raw_cities = list(raw_cities)  # read twice below
         salons: set[str] = set()
         extensions: set[str] = set()
+        menus = {menu.get("id") for city in raw_cities for menu in _items(city, "menus")}
         for salon in (s for city in raw_cities for s in _items(city, "salons")):
             salon_id = salon.get("id")
             if isinstance(salon_id, str):
@@ -44,7 +47,11 @@ class KnownIds:
                 number = extension.get("extension")
                 if isinstance(number, str):
                     extensions.add(number)
-        return cls(frozenset(salons), frozenset(extensions))
+        return cls(
+            frozenset(salons),
+            frozenset(extensions),
+            frozenset(m for m in menus if isinstance(m, str)),
+        )
 
 
 def _colons(mac: str) -> str:
@@ -113,6 +120,12 @@ class CrossChecker:
             self._check_trunk(entry, index)
         for index, salon in enumerate(city.salons):
             self._check_salon(entry, index, salon, owned)
+        for index, menu in enumerate(city.menus):
+            loc = ("menus", index)
+            self._unique("menu id", menu.id, var, (*loc, "id"), "menu ids must be unique")
+            for key, destination in menu.options.items():
+                self._check_destination(var, (*loc, "options", key), destination)
+            self._check_destination(var, (*loc, "default"), menu.default)
 
     def _check_caller_id(self, var: Variable, loc: Loc, number: str, owned: set[str]) -> None:
         if number in owned:
@@ -252,6 +265,12 @@ class CrossChecker:
                     loc,
                     f"no salon {destination.target!r} in any city; use an existing salon id",
                 )
+        elif destination.kind == "menu" and destination.target not in self.known.menus:
+            self._add(
+                var,
+                loc,
+                f"no menu {destination.target!r} in any city; use an existing menu id",
+            )
         elif destination.kind == "extension" and destination.target not in self.known.extensions:
             self._add(
                 var,

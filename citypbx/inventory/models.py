@@ -24,6 +24,8 @@ from .types import (
     Host,
     Hours,
     Mac,
+    MenuKey,
+    MenuTimeout,
     NonEmptyStr,
     ObjectId,
     OperatorId,
@@ -31,6 +33,7 @@ from .types import (
     Priority,
     RingTimeout,
     Secret,
+    SoundName,
     TimeZone,
 )
 
@@ -90,6 +93,14 @@ class Salon(_Model):
     phones: list[Phone] = Field(default_factory=list)
 
 
+class Menu(_Model):
+    id: ObjectId
+    prompt: SoundName
+    timeout: MenuTimeout = 5
+    options: dict[MenuKey, DestinationStr] = Field(min_length=1)
+    default: DestinationStr
+
+
 class City(_Model):
     name: NonEmptyStr
     timezone: TimeZone
@@ -98,6 +109,7 @@ class City(_Model):
     emergency_trunk: ObjectId
     trunks: list[Trunk] = Field(min_length=1)
     salons: list[Salon] = Field(min_length=1)
+    menus: list[Menu] = Field(default_factory=list)
 
 
 Codec = Literal["ulaw", "alaw", "g722", "g729", "opus"]
@@ -126,7 +138,17 @@ HOLIDAYS = TypeAdapter(list[HolidayDate], config=ConfigDict(strict=True))
 # Every key any model accepts, for "did you mean ...?" hints on unknown keys.
 KNOWN_KEYS = frozenset(
     name
-    for model in (NumberRoute, Trunk, Extension, Phone, Salon, City, OperatorProfile, Operator)
+    for model in (
+        NumberRoute,
+        Trunk,
+        Extension,
+        Phone,
+        Salon,
+        Menu,
+        City,
+        OperatorProfile,
+        Operator,
+    )
     for name in model.model_fields
 )
 

@@ -63,6 +63,13 @@ def _non_empty(value: str) -> str:
 
 
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
+# A sound file of Asterisk (no extension), e.g. `custom/kazan-welcome` or `digits/1`.
+SoundName = Annotated[
+    str, _pattern(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", "a sound name like custom/welcome")
+]
+# A key of a voice menu: one digit, `*` or `#`.
+MenuKey = Annotated[str, _pattern(r"[0-9*#]", "a single key (0-9, * or #)")]
+MenuTimeout = Annotated[int, _int_range(1, 30)]
 ObjectId = Annotated[
     str, _pattern(r"[a-z][a-z0-9-]*", "an id (lower-case letters, digits and '-', letter first)")
 ]
@@ -193,15 +200,16 @@ Hours = Annotated[HoursRule, PlainValidator(_hours), PlainSerializer(str, return
 
 # ---- destinations ---------------------------------------------------------------------------
 
-DestinationKind = Literal["salon", "voicemail", "extension", "hangup"]
+DestinationKind = Literal["salon", "voicemail", "menu", "extension", "hangup"]
 _DESTINATION = re.compile(
-    r"(?P<kind>salon|voicemail):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79]\d{3})|hangup"
+    r"(?P<kind>salon|voicemail|menu):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79]\d{3})|hangup"
 )
 
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a call goes: `salon:<id>`, `voicemail:<salon id>`, `extension:<ext>` or `hangup`."""
+    """Where a call goes: `salon:<id>`, `voicemail:<salon id>`, `menu:<id>`, `extension:<ext>`
+    or `hangup`."""
 
     kind: DestinationKind
     target: str  # salon id or extension; "" for hangup
@@ -216,7 +224,7 @@ def _destination(value: object) -> Destination:
     if not match:
         invalid(
             f"{text!r} is not a destination; use salon:<salon id>, voicemail:<salon id>, "
-            "extension:<4-digit extension> or hangup"
+            "menu:<menu id>, extension:<4-digit extension> or hangup"
         )
     if match["ext"]:
         return Destination("extension", match["ext"])
@@ -224,6 +232,8 @@ def _destination(value: object) -> Destination:
         return Destination("salon", match["salon"])
     if match["kind"] == "voicemail":
         return Destination("voicemail", match["salon"])
+    if match["kind"] == "menu":
+        return Destination("menu", match["salon"])
     return Destination("hangup", "")
 
 

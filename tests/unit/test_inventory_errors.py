@@ -367,3 +367,27 @@ def test_phone_settings_errors_name_the_file_and_key(inventory: InventoryCopy) -
     assert errors[0].startswith(
         "group_vars/provisioning/provisioning.yml: citypbx_phone_settings.sip_transport:"
     )
+
+
+def test_menu_destination_must_name_an_existing_menu(inventory: InventoryCopy) -> None:
+    """menu:<id> resolves like any other destination."""
+    inventory.set(
+        "group_vars/city_kazan.yml",
+        "citypbx_city_kazan.trunks[1].numbers[0].destination",
+        "menu:kazan-nowhere",
+    )
+    assert [str(issue) for issue in inventory.validate().errors] == [
+        "group_vars/city_kazan.yml: citypbx_city_kazan.trunks[1].numbers[0].destination: "
+        "no menu 'kazan-nowhere' in any city; use an existing menu id"
+    ]
+
+
+def test_menu_keys_are_single_keys(inventory: InventoryCopy) -> None:
+    """A menu option is one key of the phone's keypad."""
+    inventory.set(
+        "group_vars/city_kazan.yml", "citypbx_city_kazan.menus[0].options", {"12": "hangup"}
+    )
+    errors = [str(issue) for issue in inventory.validate().errors]
+    assert len(errors) == 1
+    assert "citypbx_city_kazan.menus[0].options" in errors[0]
+    assert "a single key (0-9, * or #)" in errors[0]

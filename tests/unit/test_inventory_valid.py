@@ -62,7 +62,7 @@ def test_sample_covers_the_contract() -> None:
     assert {s.distribution for s in salons} == {"ringall", "hunt", "queue"}
     kinds = {n.destination.kind for t in trunks for n in t.numbers}
     kinds |= {d.kind for s in salons for d in (s.after_hours, s.no_answer)}
-    assert kinds == {"salon", "voicemail", "extension", "hangup"}
+    assert kinds == {"salon", "voicemail", "menu", "extension", "hangup"}
     assert any(t.operator == "legacy_hosted" and t.numbers for t in trunks)
     assert {t.auth for t in trunks} == {"registration", "ip"}
     assert sum(len(c.trunks) >= 2 for c in cities) >= 7  # primary + backup in most cities

@@ -123,3 +123,14 @@ def test_plan_routes_every_number_and_merges_holidays(kazan_plan: dict) -> None:
 def test_cos_levels_form_a_ladder() -> None:
     order = ["internal", "local", "national", "mobile", "international"]
     assert [routing.COS_LEVELS[name] for name in order] == sorted(routing.COS_LEVELS.values())
+
+
+def test_menus_are_planned_with_their_targets(kazan_plan: dict) -> None:
+    menu = kazan_plan["menus"][0]
+    assert menu["id"] == "kazan-main"
+    assert menu["options"] == [
+        {"key": "1", "target": "citypbx-salon-kazan-baumana,s,1"},
+        {"key": "2", "target": "citypbx-salon-kazan-pushkina,s,1"},
+    ]
+    assert menu["default"] == "citypbx-voicemail-kazan-pushkina,s,1"
+    assert routing.destination_target("menu:kazan-main") == "citypbx-menu-kazan-main,s,1"
