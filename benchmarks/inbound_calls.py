@@ -48,6 +48,9 @@ EXTENSION = "2201"  # first phone of kazan-pushkina's hunt group
 BENCH_PJSIP = f"""; citypbx benchmark (benchmarks/inbound_calls.py): removed when it ends
 [bench-trivial]
 type = endpoint
+; Like every endpoint of the kit, on the bound transport (without one, Asterisk
+; looks its own address up in DNS for every call's media).
+transport = transport-udp
 context = citypbx-bench-trivial
 disallow = all
 allow = alaw,ulaw
