@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab lab-host lab-image lab-up lab-down pilot test lint unit molecule validate bench clean
+.PHONY: help setup lab-host lab-image lab-up lab-down pilot test lint unit molecule validate bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

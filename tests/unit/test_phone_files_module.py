@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+from module_runner import load_module, run_module
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE_PATH = REPO / "plugins" / "modules" / "citypbx_phone_files.py"
@@ -31,12 +28,7 @@ ADMIN_SECRET = "module-test-admin-secret-value"
 
 @pytest.fixture(scope="module")
 def module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("citypbx_phone_files", MODULE_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    return load_module(MODULE_PATH)
 
 
 def cities_as_ansible_passes_them() -> dict[str, Any]:
@@ -180,18 +172,9 @@ def test_bad_input_fails_with_the_fix(module: ModuleType, tmp_path: Path) -> Non
 
 def _run_main(args: dict[str, Any], tmp_path: Path) -> tuple[dict[str, Any], str]:
     """Run the module as Ansible does: its own process, arguments as JSON."""
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    completed = subprocess.run(
-        [sys.executable, str(MODULE_PATH), str(args_file)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    result: dict[str, Any] = json.loads(completed.stdout)
-    assert completed.returncode == (1 if result.get("failed") else 0)
-    return result, completed.stdout
+    run = run_module(MODULE_PATH, args, tmp_path)
+    assert run.returncode == (1 if run.result.get("failed") else 0)
+    return run.result, run.stdout
 
 
 def test_main_hides_every_secret_from_the_output(tmp_path: Path) -> None:

@@ -15,10 +15,8 @@ Kazan's fourth phone, the T31P 805ec0432201, is nowhere: missing.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PRODUCTION, REPO
+from module_runner import load_module, run_module
 
 from citypbx.cli import main
 from citypbx.snmp import Community, SweepResult
@@ -362,12 +361,7 @@ def test_cli_unreadable_community_file_exits_2(
 
 @pytest.fixture(scope="module")
 def module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("citypbx_phone_discovery", MODULE_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    return load_module(MODULE_PATH)
 
 
 def module_params(lab: Lab, **overrides: Any) -> dict[str, Any]:
@@ -447,21 +441,13 @@ def test_module_main_in_check_mode_hides_the_community(lab: Lab, tmp_path: Path)
         "retries": 0,
         "_ansible_check_mode": True,
     }
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    completed = subprocess.run(
-        [sys.executable, str(MODULE_PATH), str(args_file)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    result = json.loads(completed.stdout)
+    run = run_module(MODULE_PATH, args, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = run.result
     assert result["changed"] is False
     assert [d["status"] for d in result["devices"]] == ["identified", "unidentified"]
     assert result["comparison"] is None
-    assert COMMUNITY not in completed.stdout + completed.stderr
+    assert COMMUNITY not in run.stdout + run.stderr
 
 
 def test_module_documentation_matches_its_argument_spec(module: ModuleType) -> None:

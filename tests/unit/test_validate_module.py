@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -15,6 +11,7 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 from conftest import PRODUCTION, REPO
+from module_runner import load_module, run_module
 
 if TYPE_CHECKING:
     from conftest import InventoryCopy
@@ -24,12 +21,7 @@ MODULE_PATH = REPO / "plugins" / "modules" / "citypbx_validate_inventory.py"
 
 @pytest.fixture(scope="module")
 def module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("citypbx_validate_inventory", MODULE_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    return load_module(MODULE_PATH)
 
 
 def test_run_valid(module: ModuleType) -> None:
@@ -64,18 +56,9 @@ def test_run_missing_directory(module: ModuleType) -> None:
 
 def _run_main(args: dict[str, object], tmp_path: Path) -> dict[str, Any]:
     """Run the module as Ansible does: its own process, arguments as JSON."""
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    completed = subprocess.run(
-        [sys.executable, str(MODULE_PATH), str(args_file)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    result: dict[str, Any] = json.loads(completed.stdout)
-    assert completed.returncode == (1 if result.get("failed") else 0)
-    return result
+    run = run_module(MODULE_PATH, args, tmp_path)
+    assert run.returncode == (1 if run.result.get("failed") else 0)
+    return run.result
 
 
 def test_main_succeeds_in_check_mode_without_change(tmp_path: Path) -> None:

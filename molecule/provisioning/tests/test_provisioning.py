@@ -64,12 +64,11 @@ def test_a_phone_gets_its_own_file_with_its_credentials():
     [
         (f"/{YEALINK}.cfg", None, None),  # no credentials: challenged
         (f"/{YEALINK}.cfg", YEALINK, "wrong"),  # wrong password
-        (f"/{YEALINK}.cfg", GRANDSTREAM, "another phone's password"),  # another phone's user
+        # another phone's valid credentials
+        (f"/{YEALINK}.cfg", GRANDSTREAM, device_password(SECRET, GRANDSTREAM)),
     ],
 )
 def test_wrong_or_missing_credentials_are_refused(path, user, password):
-    if user == GRANDSTREAM:
-        password = device_password(SECRET, GRANDSTREAM)
     assert fetch(path, user, password)[0] == 401
 
 

@@ -1,0 +1,56 @@
+"""Load and run the repository's Ansible modules in tests, the two ways Ansible would."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import the module file at PATH (to call its functions directly)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+@dataclass(frozen=True)
+class ModuleRun:
+    """What one run of a module printed and returned."""
+
+    result: dict[str, Any]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_module(path: Path, args: dict[str, Any], tmp_path: Path) -> ModuleRun:
+    """Run the module at PATH as Ansible does: its own process, arguments as JSON."""
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    completed = subprocess.run(
+        [sys.executable, str(path), str(args_file)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        result = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(
+            f"{path.name} printed no JSON (exit {completed.returncode}):\n"
+            f"{completed.stdout}{completed.stderr}"
+        ) from None
+    return ModuleRun(result, completed.returncode, completed.stdout, completed.stderr)
