@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab-host lab-image lab-up lab-down pilot test lint unit molecule validate bench clean
+.PHONY: help setup lab-host lab-image lab-up lab-down pilot test test-long lint unit molecule validate bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,8 +62,11 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff, mypy
 	ruff format --check .
 	mypy
 
-unit: setup ## Fast tests: inventory validation, templates, specs
+unit: setup ## Fast tests: inventory validation, templates, specs (property tests on a fixed seed)
 	pytest -q tests/unit
+
+test-long: setup ## Long runs kept out of CI: property tests drawing thousands of new examples
+	HYPOTHESIS_PROFILE=long pytest -q -p no:cacheprovider tests/unit/test_inventory_property.py
 
 # Every scenario CI runs; `make molecule MOLECULE_SCENARIOS=calls` runs one.
 MOLECULE_SCENARIOS ?= default provisioning calls

@@ -38,7 +38,13 @@ class KnownIds:
         raw_cities = list(raw_cities)  # read twice below
         salons: set[str] = set()
         extensions: set[str] = set()
-        menus = {menu.get("id") for city in raw_cities for menu in _items(city, "menus")}
+        # Raw values may be anything (a list where an id belongs): keep only strings.
+        menus = {
+            menu_id
+            for city in raw_cities
+            for menu in _items(city, "menus")
+            if isinstance(menu_id := menu.get("id"), str)
+        }
         for salon in (s for city in raw_cities for s in _items(city, "salons")):
             salon_id = salon.get("id")
             if isinstance(salon_id, str):
@@ -50,7 +56,7 @@ class KnownIds:
         return cls(
             frozenset(salons),
             frozenset(extensions),
-            frozenset(m for m in menus if isinstance(m, str)),
+            frozenset(menus),
         )
 
 

@@ -391,3 +391,16 @@ def test_menu_keys_are_single_keys(inventory: InventoryCopy) -> None:
     assert len(errors) == 1
     assert "citypbx_city_kazan.menus[0].options" in errors[0]
     assert "a single key (0-9, * or #)" in errors[0]
+
+
+@pytest.mark.parametrize("bad_id", [[], {}, ["kazan-main"], 5, None])
+def test_unhashable_or_odd_ids_are_reported_not_crashed(
+    inventory: InventoryCopy, bad_id: object
+) -> None:
+    """Found by the property test on a fresh machine: `menus[0].id: []` crashed the validator
+    (ids of broken cities are collected into sets before the models run)."""
+    for path in ("menus[0].id", "salons[0].id", "salons[0].extensions[0].extension"):
+        inventory.set(KAZAN, f"{KZ}.{path}", bad_id)
+        report = inventory.validate()
+        assert any(f"{KZ}.{path}" in line for line in error_lines(report)), error_lines(report)
+        inventory.set(KAZAN, f"{KZ}.{path}", "x")  # keep the copy broken only at one place

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PRODUCTION
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from citypbx.inventory import validate
@@ -121,7 +121,6 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=mutated_files())
 def test_random_mutations_never_crash_and_report_clean_lines(
     sample_dir: Path, files: dict[str, Any]
