@@ -1,4 +1,5 @@
-"""Command line: `citypbx validate DIR` and `citypbx vault-refs DIR`.
+"""Command line: `citypbx validate DIR`, `citypbx render INVENTORY --host H --out DIR`,
+`citypbx vault-refs DIR` and `citypbx discover`.
 
 Exit codes: 0 valid, 1 problems found, 2 usage error (bad arguments, missing directory).
 """
@@ -10,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .inventory import (
     InventoryNotFoundError,
@@ -35,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--format", choices=("text", "json"), default="text")
 
+    render = commands.add_parser(
+        "render", help="write every Asterisk file a host would receive, contacting no host"
+    )
+    render.add_argument("inventory", help="any Ansible inventory source (directory, file, script)")
+    render.add_argument("--host", required=True, help="the PBX host, as the inventory names it")
+    render.add_argument("--out", required=True, help="directory to write into (created 0700)")
+    render.add_argument(
+        "--vault-password-file",
+        help="decrypts the vault secrets (default: $ANSIBLE_VAULT_PASSWORD_FILE)",
+    )
+
     refs = commands.add_parser("vault-refs", help="list the vault_* variables the inventory uses")
     refs.add_argument("inventory", help="inventory directory (holds hosts.yml)")
 
@@ -49,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.inventory, args.vault_password_file, args.format)
         if args.command == "discover":
             return run_discover(args)
+        if args.command == "render":
+            return _render(args.inventory, args.host, args.out, args.vault_password_file)
         return _vault_refs(args.inventory)
     except InventoryNotFoundError as exc:
         print(f"citypbx: error: {exc}", file=sys.stderr)
@@ -83,6 +98,51 @@ def _validate(inventory: str, vault_password_file: str | None, output: str) -> i
         else:
             print(f"FAILED: {len(report.errors)} error(s) in {inventory}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _render(inventory: str, host: str, out: str, vault_password_file: str | None) -> int:
+    from .plan.ansible_vars import (  # noqa: PLC0415
+        HostNotFoundError,
+        InventoryError,
+        resolve_host_vars,
+        role_defaults,
+    )
+    from .plan.build import build_host  # noqa: PLC0415
+
+    password_file = resolve_vault_password_file(vault_password_file)
+    if password_file is not None and not password_file.is_file():
+        print(f"citypbx: error: vault password file not found: {password_file}", file=sys.stderr)
+        return EXIT_USAGE
+    if not Path(inventory).exists():
+        print(f"citypbx: error: inventory not found: {inventory}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        variables = resolve_host_vars(inventory, host, vault_password_file=password_file)
+    except HostNotFoundError as exc:
+        print(f"citypbx: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InventoryError as exc:
+        print(f"citypbx: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    role_vars = {**role_defaults(), **variables}
+    result = build_host(host, variables, role_vars)
+    for error in result.report.errors:
+        print(error)
+    if not result.ok:
+        print(f"FAILED: {len(result.report.errors)} error(s); nothing written", file=sys.stderr)
+        return EXIT_INVALID
+    root = Path(out)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    root.chmod(0o700)  # the files hold SIP passwords
+    for file in result.files:
+        target = root / "etc" / "asterisk" / file.path
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(file.content)
+    served = ", ".join(result.plan.served) if result.plan else ""
+    print(f"OK: {len(result.files)} files for {host} ({served}) in {root}")
+    return EXIT_OK
 
 
 def _vault_refs(inventory: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -32,10 +32,25 @@ from .types import (
     Port,
     Priority,
     RingTimeout,
+    OperatorSecret,
     Secret,
     SoundName,
     TimeZone,
 )
+
+
+# ---- vocabularies and defaults: each written here once; everything else derives from them ----
+
+# Class of service, lowest first: each class may dial everything the classes before it may.
+ClassOfService = Literal["internal", "local", "national", "mobile", "international"]
+COS_LEVELS: dict[str, int] = {name: level for level, name in enumerate(get_args(ClassOfService))}
+# How an operator writes a Russian number: +7XXXXXXXXXX, 8XXXXXXXXXX, 7XXXXXXXXXX, XXXXXXXXXX.
+NumberFormat = Literal["e164", "11d8", "11d7", "10d"]
+NUMBER_FORMATS: tuple[str, ...] = get_args(NumberFormat)
+TrunkAuth = Literal["registration", "ip"]
+Distribution = Literal["ringall", "hunt", "queue"]
+SIP_PORT = 5060  # an operator's SIP port when the inventory names none
+MENU_TIMEOUT = 5  # seconds a voice menu waits for a key when the inventory names none
 
 
 class _Model(BaseModel):
@@ -55,11 +70,11 @@ class Trunk(_Model):
     operator: OperatorId
     contract: NonEmptyStr
     priority: Priority
-    auth: Literal["registration", "ip"]
+    auth: TrunkAuth
     server: Host
-    port: Port = 5060
+    port: Port = SIP_PORT
     username: NonEmptyStr | None = None
-    password: Secret | None = None
+    password: OperatorSecret | None = None
     match: list[Cidr] | None = None
     channels: Channels
     numbers: list[NumberRoute] = Field(default_factory=list)
@@ -69,7 +84,7 @@ class Extension(_Model):
     extension: ExtensionNumber
     name: NonEmptyStr
     secret: Secret
-    cos: Literal["internal", "local", "national", "mobile", "international"]
+    cos: ClassOfService
 
 
 class Phone(_Model):
@@ -85,7 +100,7 @@ class Salon(_Model):
     caller_id: E164 | None = None
     hours: list[Hours] = Field(min_length=1)
     holidays: list[HolidayDate] = Field(default_factory=list)
-    distribution: Literal["ringall", "hunt", "queue"]
+    distribution: Distribution
     ring_timeout: RingTimeout
     after_hours: DestinationStr
     no_answer: DestinationStr
@@ -96,7 +111,7 @@ class Salon(_Model):
 class Menu(_Model):
     id: ObjectId
     prompt: SoundName
-    timeout: MenuTimeout = 5
+    timeout: MenuTimeout = MENU_TIMEOUT
     options: dict[MenuKey, DestinationStr] = Field(min_length=1)
     default: DestinationStr
 
@@ -121,7 +136,7 @@ class OperatorProfile(_Model):
     codecs: list[Codec] = Field(min_length=1)
     dtmf: Literal["rfc4733", "inband", "info"]
     caller_id_method: Literal["pai", "rpid", "from"]
-    number_format: Literal["e164", "11d8", "11d7", "10d"]
+    number_format: NumberFormat
     from_user: NonEmptyStr | None = None
     from_domain: Host | None = None
 

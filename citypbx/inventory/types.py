@@ -14,7 +14,7 @@ from functools import cache
 from typing import Annotated, Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, PlainSerializer, PlainValidator
+from pydantic import AfterValidator, PlainSerializer, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from ..phones import normalise_mac
@@ -291,9 +291,29 @@ def _mac(value: object) -> str:
 Mac = Annotated[str, PlainValidator(_mac)]
 
 # ---- secrets ----------------------------------------------------------------------------------
+# One model, two modes, chosen by the validation context (see SECRETS_CONTEXT):
+#   reference (the files on disk): a secret must be a `!vault` value or a `{{ vault_* }}`
+#     reference, never clear text;
+#   resolved (what Ansible resolved for a host): a secret is the value itself, checked for
+#     strength and never echoed in a message.
 
 VAULT_REFERENCE = re.compile(r"\{\{\s*(vault_[A-Za-z0-9_]+)\s*\}\}")
 CLEAR_TEXT = "secret in clear text; use ansible-vault encrypt_string or a {{ vault_... }} reference"
+SecretsMode = Literal["reference", "resolved"]
+SECRETS_CONTEXT = "secrets"  # key of the validation context that selects the mode
+# Values that are known to every reader of this repository or of a sample.
+_PLACEHOLDER = re.compile(r"(?i)^fake|change[-_ ]?me")
+_STRENGTH = {"strong": 16, "operator": 8}
+
+
+def secrets_context(mode: SecretsMode) -> dict[str, SecretsMode]:
+    """The validation context for `model_validate(..., context=...)`."""
+    return {SECRETS_CONTEXT: mode}
+
+
+def _mode(info: ValidationInfo) -> SecretsMode:
+    context = info.context if isinstance(info.context, dict) else {}
+    return "resolved" if context.get(SECRETS_CONTEXT) == "resolved" else "reference"
 
 
 def is_vault_secret(value: object) -> bool:
@@ -303,15 +323,51 @@ def is_vault_secret(value: object) -> bool:
     )
 
 
-def _secret(value: object) -> str | VaultValue:
-    if isinstance(value, VaultValue):
-        return value
-    if isinstance(value, str) and is_vault_secret(value):
-        return value
-    invalid(CLEAR_TEXT)
+def _resolved_secret(value: object, minimum: int) -> str:
+    # Messages never show the value: it is a live secret.
+    if not isinstance(value, str):
+        invalid(f"a secret must be text (got {type(value).__name__}); fix the vault value")
+    if is_vault_secret(value) or "{{" in value:
+        invalid(
+            "secret was not resolved (still a {{ ... }} expression); define the vault_* "
+            "variable and pass the vault password"
+        )
+    if len(value) < minimum:
+        invalid(
+            f"secret is too short ({len(value)} characters, at least {minimum}); "
+            "generate a new one, e.g. openssl rand -base64 24"
+        )
+    if _PLACEHOLDER.search(value):
+        invalid(
+            "secret is a placeholder (a sample or well-known value); "
+            "replace it with a generated one in the vault"
+        )
+    if len(set(value)) < minimum // 2:
+        invalid("secret repeats too few characters to be random; generate a new one")
+    return value
 
 
-Secret = Annotated[str | VaultValue, PlainValidator(_secret), PlainSerializer(str, return_type=str)]
+def _secret_validator(strength: str) -> PlainValidator:
+    def check(value: object, info: ValidationInfo) -> str | VaultValue:
+        if _mode(info) == "resolved":
+            return _resolved_secret(value, _STRENGTH[strength])
+        if isinstance(value, VaultValue):
+            return value
+        if isinstance(value, str) and is_vault_secret(value):
+            return value
+        invalid(CLEAR_TEXT)
+
+    return PlainValidator(check)
+
+
+# Secrets the company generates (phone and provisioning secrets) and secrets an operator
+# issues (trunk passwords: the company does not choose their length).
+Secret = Annotated[
+    str | VaultValue, _secret_validator("strong"), PlainSerializer(str, return_type=str)
+]
+OperatorSecret = Annotated[
+    str | VaultValue, _secret_validator("operator"), PlainSerializer(str, return_type=str)
+]
 
 
 # ---- public parsers for already-validated values (used by the renderers) ----------------------

@@ -16,7 +16,7 @@ from typing import Any, NotRequired, Required, TypedDict
 from ..inventory.types import VAULT_REFERENCE
 from ..inventory.yamlio import VaultValue
 from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog, normalise_mac
-from ..routing import endpoint_name
+from ..inventory.names import endpoint_name
 from .credentials import admin_password, http_password, http_username
 from .errors import ProvisioningError
 from .model import KeyKind, Line, LineKey, PhoneConfig, Provisioning

@@ -25,7 +25,7 @@ class Line:
     server: str
     port: int
     transport: Transport
-    auth_user: str  # citypbx.routing.endpoint_name(extension, secret)
+    auth_user: str  # citypbx.inventory.names.endpoint_name(extension, secret)
     user: str  # SIP user (From/Contact): the endpoint name too, so Asterisk matches it
     password: str  # the extension's secret
     display_name: str  # caller name shown to the called party

@@ -1,13 +1,14 @@
-"""Jinja filters over the citypbx package: thin wrappers, the logic lives in citypbx.routing."""
+"""Jinja filters over the citypbx package: thin wrappers, the logic lives in the package."""
 
 from __future__ import annotations
 
 from typing import Any
 
 try:
-    from citypbx import httpauth, phones, routing
+    from citypbx import httpauth, phones
+    from citypbx.inventory import names
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    httpauth = phones = routing = None
+    httpauth = phones = names = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -16,19 +17,11 @@ from ansible.errors import AnsibleFilterError
 
 
 def _require() -> None:
-    if routing is None or httpauth is None or phones is None:
+    if names is None or httpauth is None or phones is None:
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
         )
-
-
-def city_plan(
-    city: dict[str, Any], slug: str, operators: dict[str, Any], holidays: list[Any]
-) -> dict[str, Any]:
-    """The plan a city's Asterisk files are rendered from (see citypbx.routing.city_plan)."""
-    _require()
-    return routing.city_plan(slug, city, operators, holidays)
 
 
 def phone_credentials(cities: list[dict[str, Any]], secret: str) -> list[dict[str, str]]:
@@ -38,7 +31,7 @@ def phone_credentials(cities: list[dict[str, Any]], secret: str) -> list[dict[st
     for city in cities:
         for salon in city["salons"]:
             for phone in salon.get("phones") or []:
-                mac = phone["mac"].lower().replace(":", "").replace("-", "")
+                mac = phones.normalise_mac(phone["mac"])
                 password = httpauth.device_password(secret, mac)
                 credentials.append(
                     {
@@ -54,7 +47,7 @@ def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
     """Extension -> PJSIP endpoint name, for every extension of CITIES."""
     _require()
     return {
-        ext["extension"]: routing.endpoint_name(ext["extension"], ext["secret"])
+        ext["extension"]: names.endpoint_name(ext["extension"], ext["secret"])
         for city in cities
         for salon in city["salons"]
         for ext in salon["extensions"]
@@ -75,7 +68,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Any]:
         return {
-            "citypbx_city_plan": city_plan,
             "citypbx_phone_credentials": phone_credentials,
             "citypbx_endpoint_names": endpoint_names,
             "citypbx_phone_ouis": phone_ouis,

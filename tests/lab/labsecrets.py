@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-from citypbx.routing import endpoint_name
+from citypbx.inventory.names import endpoint_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_VAULT_PASSWORD = REPO_ROOT / ".lab" / "vault-password"
@@ -206,7 +206,7 @@ def format_number(e164: str, number_format: str) -> str:
     """A Russian E.164 number (+7XXXXXXXXXX) written in an operator's NUMBER_FORMAT.
 
     Written here again on purpose, from operators.yml's definition: the tests check the
-    PBX's own conversion (citypbx.routing) against it.
+    PBX's own conversion (citypbx.plan.dialplan) against it.
     """
     national = e164.removeprefix("+7")
     return {

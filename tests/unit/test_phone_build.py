@@ -27,7 +27,7 @@ from citypbx.provisioning import (
     render_cities,
 )
 from citypbx.provisioning.parse import parse_yealink
-from citypbx.routing import endpoint_name
+from citypbx.inventory.names import endpoint_name
 
 SETTINGS: dict[str, Any] = {
     "sip_server": "pbx.example",

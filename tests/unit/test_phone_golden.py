@@ -22,7 +22,7 @@ from citypbx.provisioning.parse import (
     parse_grandstream,
     parse_yealink,
 )
-from citypbx.routing import endpoint_name
+from citypbx.inventory.names import endpoint_name
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "phones"

@@ -1,32 +1,34 @@
-"""citypbx.routing: the derivations the city templates rely on."""
+"""citypbx.plan: the typed plan of a city and the derivations its templates rely on."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from pathlib import Path
 
 import pytest
-import yaml
+from resolved import HOST, production_host_vars, role_defaults
 
-from citypbx import routing
-
-REPO = Path(__file__).resolve().parents[2]
-PRODUCTION = REPO / "inventories" / "production" / "group_vars"
-
-
-def load(name: str) -> dict:
-    return yaml.safe_load((PRODUCTION / name).read_text())
+from citypbx.inventory.models import COS_LEVELS, NUMBER_FORMATS, ClassOfService
+from citypbx.inventory.names import endpoint_name
+from citypbx.inventory.types import parse_destination, parse_hours
+from citypbx.plan import CityPlan
+from citypbx.plan.build import build_host
+from citypbx.plan.dialplan import (
+    HoursSpec,
+    destination_target,
+    dialplan_text,
+    format_number,
+    hours_specs,
+    number_expression,
+)
 
 
 @pytest.fixture(scope="module")
-def kazan_plan() -> dict:
-    city = load("city_kazan.yml")["citypbx_city_kazan"]
-    for salon in city["salons"]:  # the plan needs clear secrets; give it fake ones
-        for ext in salon["extensions"]:
-            ext["secret"] = f"secret-{ext['extension']}"
-    operators = load("all/operators.yml")["citypbx_operators"]
-    holidays = load("all/holidays.yml")["citypbx_holidays"]
-    return routing.city_plan("kazan", city, operators, holidays)
+def kazan_plan() -> CityPlan:
+    result = build_host(HOST, production_host_vars(), role_defaults())
+    assert result.ok, [str(e) for e in result.report.errors]
+    assert result.plan is not None
+    return next(city for city in result.plan.cities if city.slug == "kazan")
 
 
 @pytest.mark.parametrize(
@@ -39,13 +41,13 @@ def kazan_plan() -> dict:
     ],
 )
 def test_number_formats(number_format: str, expected: str) -> None:
-    assert routing.format_number("+78435550100", number_format) == expected
+    assert format_number("+78435550100", number_format) == expected
 
 
-@pytest.mark.parametrize("number_format", routing.NUMBER_FORMATS)
+@pytest.mark.parametrize("number_format", NUMBER_FORMATS)
 def test_dialplan_expression_agrees_with_python(number_format: str) -> None:
     """The dialplan substring expression yields what format_number computes."""
-    expression = routing.number_expression("N", number_format)
+    expression = number_expression("N", number_format)
     value = "+78435550100"
 
     def substitute(match: re.Match[str]) -> str:
@@ -53,28 +55,28 @@ def test_dialplan_expression_agrees_with_python(number_format: str) -> None:
         return value[int(offset) :] if offset else value
 
     rendered = re.sub(r"\$\{(N)(?::(\d+))?\}", substitute, expression)
-    assert rendered == routing.format_number(value, number_format)
+    assert rendered == format_number(value, number_format)
 
 
 def test_endpoint_names_are_stable_and_secret_dependent() -> None:
-    first = routing.endpoint_name("2101", "a-secret")
-    assert first == routing.endpoint_name("2101", "a-secret")
+    first = endpoint_name("2101", "a-secret")
+    assert first == endpoint_name("2101", "a-secret")
     assert first.startswith("2101-")
     assert len(first) == len("2101-") + 10
-    assert routing.endpoint_name("2101", "another") != first
+    assert endpoint_name("2101", "another") != first
 
 
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
-        (["mon-fri 09:00-20:00"], [{"times": "09:00-19:59", "days": "mon-fri"}]),
-        (["sat,sun 10:00-18:00"], [{"times": "10:00-17:59", "days": "sat-sun"}]),
-        (["mon,wed,fri 00:00-24:00"], [{"times": "00:00-23:59", "days": "mon&wed&fri"}]),
-        (["mon-tue,thu 08:30-09:00"], [{"times": "08:30-08:59", "days": "mon-tue&thu"}]),
+        (["mon-fri 09:00-20:00"], [HoursSpec("09:00-19:59", "mon-fri")]),
+        (["sat,sun 10:00-18:00"], [HoursSpec("10:00-17:59", "sat-sun")]),
+        (["mon,wed,fri 00:00-24:00"], [HoursSpec("00:00-23:59", "mon&wed&fri")]),
+        (["mon-tue,thu 08:30-09:00"], [HoursSpec("08:30-08:59", "mon-tue&thu")]),
     ],
 )
-def test_hours_become_gotoiftime_specs(rules: list[str], expected: list[dict[str, str]]) -> None:
-    assert routing.hours_specs(rules) == expected
+def test_hours_become_gotoiftime_specs(rules: list[str], expected: list[HoursSpec]) -> None:
+    assert hours_specs(parse_hours(rule) for rule in rules) == expected
 
 
 @pytest.mark.parametrize(
@@ -83,54 +85,69 @@ def test_hours_become_gotoiftime_specs(rules: list[str], expected: list[dict[str
         ("salon:kazan-baumana", "citypbx-salon-kazan-baumana,s,1"),
         ("voicemail:kazan-pushkina", "citypbx-voicemail-kazan-pushkina,s,1"),
         ("extension:2101", "citypbx-internal,2101,1"),
+        ("menu:kazan-main", "citypbx-menu-kazan-main,s,1"),
         ("hangup", "citypbx-hangup,s,1"),
     ],
 )
 def test_destinations(destination: str, target: str) -> None:
-    assert routing.destination_target(destination) == target
+    assert destination_target(parse_destination(destination)) == target
 
 
 def test_dialplan_text_drops_separators_and_variables() -> None:
-    assert routing.dialplan_text('Салон "Баумана", ${EXTEN}&x)') == "Салон Баумана EXTENx"
+    assert dialplan_text('Салон "Баумана", ${EXTEN}&x)') == "Салон Баумана EXTENx"
 
 
-def test_outbound_patterns_are_strict(kazan_plan: dict) -> None:
-    for pattern in kazan_plan["patterns"]:
-        assert "." not in pattern["pattern"]
-        assert "!" not in pattern["pattern"]
-    local = [p for p in kazan_plan["patterns"] if p["e164"] == "+7843${EXTEN}"]
-    assert [p["pattern"] for p in local] == ["_XXXXXXX"]
+def test_outbound_patterns_are_strict(kazan_plan: CityPlan) -> None:
+    for pattern in kazan_plan.patterns:
+        assert "." not in pattern.pattern
+        assert "!" not in pattern.pattern
+    local = [p for p in kazan_plan.patterns if p.e164 == "+7843${EXTEN}"]
+    assert [p.pattern for p in local] == ["_XXXXXXX"]
 
 
-def test_plan_orders_trunks_and_puts_the_emergency_trunk_first(kazan_plan: dict) -> None:
-    assert [t["priority"] for t in kazan_plan["trunks"]] == sorted(
-        t["priority"] for t in kazan_plan["trunks"]
-    )
-    assert kazan_plan["emergency_trunks"][0]["id"] == "kazan-tattelecom"
+def test_plan_orders_trunks_and_puts_the_emergency_trunk_first(kazan_plan: CityPlan) -> None:
+    priorities = [t.priority for t in kazan_plan.trunks]
+    assert priorities == sorted(priorities)
+    assert kazan_plan.emergency_trunks[0].id == "kazan-tattelecom"
 
 
-def test_plan_routes_every_number_and_merges_holidays(kazan_plan: dict) -> None:
-    numbers = {did["number"]: did for did in kazan_plan["dids"]}
-    assert numbers["+78435550100"]["target"] == "citypbx-salon-kazan-baumana,s,1"
-    assert numbers["+78435550100"]["record"] is True
-    baumana = next(s for s in kazan_plan["salons"] if s["id"] == "kazan-baumana")
-    assert "20260830" in baumana["holidays"]  # the salon's own
-    assert "20260101" in baumana["holidays"]  # the company's
-    assert baumana["caller_id"] == "+78435550101"
-    assert re.fullmatch(r"\d{6}", baumana["mailbox_pin"])
+def test_plan_routes_every_number_and_merges_holidays(kazan_plan: CityPlan) -> None:
+    numbers = {did.number: did for did in kazan_plan.dids}
+    assert numbers["+78435550100"].target == "citypbx-salon-kazan-baumana,s,1"
+    assert numbers["+78435550100"].record is True
+    baumana = next(s for s in kazan_plan.salons if s.id == "kazan-baumana")
+    assert "20260830" in baumana.holidays  # the salon's own
+    assert "20260101" in baumana.holidays  # the company's
+    assert baumana.caller_id == "+78435550101"
+    assert re.fullmatch(r"\d{6}", baumana.mailbox_pin)
 
 
-def test_cos_levels_form_a_ladder() -> None:
-    order = ["internal", "local", "national", "mobile", "international"]
-    assert [routing.COS_LEVELS[name] for name in order] == sorted(routing.COS_LEVELS.values())
+def test_cos_levels_follow_the_vocabulary_order() -> None:
+    """The ladder is the order of the ClassOfService vocabulary, written once."""
+    assert list(COS_LEVELS) == list(ClassOfService.__args__)
+    assert list(COS_LEVELS.values()) == list(range(len(COS_LEVELS)))
 
 
-def test_menus_are_planned_with_their_targets(kazan_plan: dict) -> None:
-    menu = kazan_plan["menus"][0]
-    assert menu["id"] == "kazan-main"
-    assert menu["options"] == [
-        {"key": "1", "target": "citypbx-salon-kazan-baumana,s,1"},
-        {"key": "2", "target": "citypbx-salon-kazan-pushkina,s,1"},
+def test_menus_are_planned_with_their_targets(kazan_plan: CityPlan) -> None:
+    menu = kazan_plan.menus[0]
+    assert menu.id == "kazan-main"
+    assert [(o.key, o.target) for o in menu.options] == [
+        ("1", "citypbx-salon-kazan-baumana,s,1"),
+        ("2", "citypbx-salon-kazan-pushkina,s,1"),
     ]
-    assert menu["default"] == "citypbx-voicemail-kazan-pushkina,s,1"
-    assert routing.destination_target("menu:kazan-main") == "citypbx-menu-kazan-main,s,1"
+    assert menu.default == "citypbx-voicemail-kazan-pushkina,s,1"
+    assert menu.timeout == 5  # the model's default, written once (MENU_TIMEOUT)
+
+
+def test_the_plan_is_immutable(kazan_plan: CityPlan) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kazan_plan.slug = "ufa"  # type: ignore[misc]
+
+
+def test_the_plan_says_what_must_load(kazan_plan: CityPlan) -> None:
+    assert "citypbx-did-kazan" in kazan_plan.contexts
+    assert "citypbx-salon-kazan-baumana" in kazan_plan.contexts
+    assert "citypbx-menu-kazan-main" in kazan_plan.contexts
+    assert kazan_plan.registrations == ("kazan-tattelecom",)
+    assert kazan_plan.endpoints[:2] == ("kazan-tattelecom", "kazan-rostelecom")
+    assert len(kazan_plan.endpoints) == 2 + sum(len(s.extensions) for s in kazan_plan.salons)

@@ -1,0 +1,145 @@
+"""Asterisk 22 CLI output parsed into data: what a live (or candidate) Asterisk loaded.
+
+Standard library only: this file is also shipped to the PBX as Ansible module_utils
+(plugins/module_utils/citypbx_asterisk_cli.py links here), where the citypbx package is
+not installed. Unit-tested against output captured from Asterisk 22.10
+(tests/unit/data/asterisk/).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# `[ Context 'citypbx-did-kazan' created by 'pbx_config' ]`
+_CONTEXT = re.compile(r"^\[ Context '(?P<name>[^']+)' created by '(?P<registrar>[^']+)' \]")
+# ` Endpoint:  kazan-tattelecom                                     Not in use    0 of inf`
+_ENDPOINT = re.compile(r"^ Endpoint:\s+(?P<name>[^\s/<]+)(?:/\S*)?\s{2,}(?P<state>\S.*?)\s{2,}")
+# ` kazan-tattelecom/sip:127.0.0.20:5060                    kazan-tattelecom-auth Registered`
+_REGISTRATION = re.compile(r"^ (?P<name>[^\s/]+)/(?P<uri>\S+)\s+(?P<auth>\S+)\s+(?P<state>\S+)")
+# `res_pjsip.so                   Basic SIP resource           Running  core  22.10.1`
+_MODULE = re.compile(r"^(?P<name>\S+\.so)\s+.*?\s(?P<status>Running|Not Running|Declined)\s")
+# A log line of Asterisk's own: `[2026-12-02 07:30:00.123] ERROR[1234] file.c: message`
+_LOG = re.compile(
+    r"^\[(?P<time>[^\]]+)\]\s+(?P<level>ERROR|WARNING|NOTICE)\[(?P<thread>\d+)\]"
+    r"(?:\[(?P<callid>[^\]]+)\])?:?\s+(?P<source>[\w./-]+\.c)(?::\s*\d+\s+\S+)?:\s*(?P<text>.*)$"
+)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    level: str
+    source: str  # the C file that logged it, e.g. res_sorcery_config.c
+    text: str
+    line: str  # the whole line, as Asterisk wrote it
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What an Asterisk instance has loaded, from its CLI."""
+
+    contexts: frozenset[str] = field(default_factory=frozenset)
+    endpoints: frozenset[str] = field(default_factory=frozenset)
+    registrations: dict[str, str] = field(default_factory=dict)  # name -> state
+    modules: dict[str, str] = field(default_factory=dict)  # name -> Running / Not Running
+
+
+def parse_contexts(output: str) -> frozenset[str]:
+    """Context names from `dialplan show`."""
+    return frozenset(
+        match["name"] for line in output.splitlines() if (match := _CONTEXT.match(line))
+    )
+
+
+def parse_endpoints(output: str) -> frozenset[str]:
+    """Endpoint names from `pjsip show endpoints`."""
+    return frozenset(
+        match["name"] for line in output.splitlines() if (match := _ENDPOINT.match(line))
+    )
+
+
+def parse_registrations(output: str) -> dict[str, str]:
+    """Outbound registration name -> state (Registered, Rejected, ...) from
+    `pjsip show registrations`."""
+    found = {}
+    for line in output.splitlines():
+        if line.startswith(" <") or "Objects found" in line:
+            continue
+        match = _REGISTRATION.match(line)
+        if match:
+            found[match["name"]] = match["state"]
+    return found
+
+
+def parse_modules(output: str) -> dict[str, str]:
+    """Module file -> status from `module show`."""
+    return {
+        match["name"]: match["status"]
+        for line in output.splitlines()
+        if (match := _MODULE.match(line))
+    }
+
+
+# Sources whose warnings mean a configuration file was not taken as written.
+CONFIG_SOURCES = frozenset(
+    {
+        "config.c",
+        "pbx_config.c",
+        "res_sorcery_config.c",
+        "res_pjsip.c",
+        "config_options.c",
+        "app_queue.c",
+        "app_voicemail.c",
+        "pbx.c",
+    }
+)
+
+
+# Warnings every boot and reload of the kit's configuration logs, none of them about a file
+# the kit renders: Debian's package ships users.conf, which pbx_config still reads.
+BENIGN = (re.compile(r"users\.conf is deprecated"),)
+
+
+def parse_log(text: str) -> list[LogLine]:
+    """Every ERROR / WARNING / NOTICE line of an Asterisk log file."""
+    lines = []
+    for raw in text.splitlines():
+        match = _LOG.match(raw)
+        if match:
+            lines.append(LogLine(match["level"], match["source"], match["text"], raw))
+    return lines
+
+
+def config_problems(text: str) -> list[LogLine]:
+    """Log lines that say a configuration was refused: every ERROR, and the WARNINGs of the
+    configuration parsers (a bad dialplan line is only a WARNING of pbx_config.c)."""
+    return [
+        line
+        for line in parse_log(text)
+        if (line.level == "ERROR" or (line.level == "WARNING" and line.source in CONFIG_SOURCES))
+        and not any(pattern.search(line.text) for pattern in BENIGN)
+    ]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What one city needs loaded (from its plan)."""
+
+    city: str
+    contexts: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    registrations: tuple[str, ...] = ()
+
+
+def missing(loaded: Loaded, expected: list[Expectation]) -> list[str]:
+    """One line per missing object, naming its city: `kazan: endpoint kazan-tattelecom`."""
+    lines = []
+    for city in expected:
+        lines += [f"{city.city}: context {c}" for c in city.contexts if c not in loaded.contexts]
+        lines += [f"{city.city}: endpoint {e}" for e in city.endpoints if e not in loaded.endpoints]
+        lines += [
+            f"{city.city}: registration {r}"
+            for r in city.registrations
+            if r not in loaded.registrations
+        ]
+    return lines

@@ -1,0 +1,101 @@
+"""Validate what Ansible resolved for one host, with the same model as the files on disk.
+
+Works with any inventory source (a directory, AWX, a dynamic inventory): the input is the
+host's variables after Ansible merged and templated them, so secrets are values here
+(resolved mode: checked for strength, never echoed). Findings read
+`host <name>: <variable>.<key path>: <what is wrong>; <how to fix it>`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from ..phones import load_catalog
+from .checks import CityEntry, CrossChecker, KnownIds
+from .errors import issues_from_validation_error
+from .issues import Issue, sorted_issues
+from .loader import Variable
+from .models import HOLIDAYS, OPERATORS, City, Company
+from .types import secrets_context
+
+CITY_GROUP = re.compile(r"city_(?P<slug>[a-z][a-z0-9_]*)")
+_RESOLVED = secrets_context("resolved")
+
+
+@dataclass(frozen=True)
+class HostReport:
+    """Result of validating one host. `company` holds only the cities the host serves."""
+
+    host: str
+    errors: tuple[Issue, ...]
+    company: Company | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def served_cities(group_names: object) -> list[str]:
+    """Slugs of the city_<slug> groups a host is a member of."""
+    if not isinstance(group_names, list | tuple):
+        return []
+    return sorted(
+        match["slug"]
+        for name in group_names
+        if isinstance(name, str) and (match := CITY_GROUP.fullmatch(name))
+    )
+
+
+def validate_host(host: str, variables: Mapping[str, object]) -> HostReport:
+    """Check one host's resolved variables: `group_names`, `citypbx_operators`,
+    `citypbx_holidays` and `citypbx_city_<slug>` of every city group the host is in.
+    Never raises on odd input: every problem is an Issue."""
+    where = f"host {host}"
+    errors: list[Issue] = []
+
+    def var(name: str, value: object) -> Variable:
+        return Variable(name, value, where, (name,), "host", host, False, False)
+
+    slugs = served_cities(variables.get("group_names"))
+    entries: list[CityEntry] = []
+    raw_cities = []
+    for slug in slugs:
+        name = f"citypbx_city_{slug}"
+        if name not in variables:
+            errors.append(
+                Issue(where, (name,), f"city group city_{slug} has no data; define {name}")
+            )
+            continue
+        raw = variables[name]
+        raw_cities.append(raw)
+        try:
+            city = City.model_validate(raw, context=_RESOLVED)
+        except ValidationError as exc:
+            errors += issues_from_validation_error(exc, where, (name,))
+            continue
+        entries.append(CityEntry(slug, var(name, raw), city))
+
+    operators = holidays = None
+    for name, adapter in (("citypbx_operators", OPERATORS), ("citypbx_holidays", HOLIDAYS)):
+        if name not in variables:
+            errors.append(Issue(where, (name,), f"not defined; define {name} for this host"))
+            continue
+        try:
+            parsed = adapter.validate_python(variables[name], context=_RESOLVED)
+        except ValidationError as exc:
+            errors += issues_from_validation_error(exc, where, (name,))
+            continue
+        if name == "citypbx_operators":
+            operators = parsed
+        else:
+            holidays = parsed
+
+    errors += CrossChecker(entries, operators, KnownIds.from_raw(raw_cities), load_catalog()).run()
+    company = None
+    if not errors and operators is not None and holidays is not None:
+        company = Company({e.slug: e.city for e in entries}, operators, holidays)
+    return HostReport(host, sorted_issues(errors), company)

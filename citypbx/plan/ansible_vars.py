@@ -1,0 +1,87 @@
+"""Resolve one host's variables from any inventory source with Ansible's own loader, as a
+playbook run would (group_vars, host_vars, vault), without contacting the host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROLE_DEFAULTS = Path(__file__).resolve().parents[2] / "roles" / "asterisk_city" / "defaults"
+
+
+class HostNotFoundError(Exception):
+    """The inventory has no such host (a usage error)."""
+
+
+class InventoryError(Exception):
+    """Ansible could not read the inventory or decrypt its vault (the message says which)."""
+
+
+def role_defaults() -> dict[str, Any]:
+    """The asterisk_city role's defaults: the one place they are written."""
+    data = yaml.safe_load((ROLE_DEFAULTS / "main.yml").read_text("utf-8"))
+    return dict(data or {})
+
+
+def resolve_host_vars(
+    inventory: str | Path,
+    host: str,
+    names: Iterable[str] | None = None,
+    vault_password_file: str | Path | None = None,
+) -> dict[str, Any]:
+    """The host's variables, templated (vault references resolved) and made plain JSON data.
+
+    `names`: only these (and every citypbx_* variable and group_names); None: those alone.
+    """
+    # ansible-core is a dependency of the package; imported here to keep `citypbx validate`
+    # fast for those who never render.
+    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
+    from ansible.parsing.vault import get_file_vault_secret  # noqa: PLC0415
+
+    from ansible.errors import AnsibleError  # noqa: PLC0415
+    from ansible.parsing.vault import VaultSecretsContext  # noqa: PLC0415
+
+    loader = DataLoader()
+    try:
+        if vault_password_file:
+            secret = get_file_vault_secret(filename=str(vault_password_file), loader=loader)
+            secret.load()
+            loader.set_vault_secrets([("default", secret)])
+            if VaultSecretsContext.current(optional=True) is None:
+                VaultSecretsContext.initialize(VaultSecretsContext([("default", secret)]))
+        return _resolve(loader, inventory, host, names)
+    except AnsibleError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InventoryError(
+            f"{inventory}: {first}; check the inventory and the vault password file"
+        ) from None
+
+
+def _resolve(
+    loader: Any, inventory: str | Path, host: str, names: Iterable[str] | None
+) -> dict[str, Any]:  # noqa: ANN401
+    from ansible.inventory.manager import InventoryManager  # noqa: PLC0415
+    from ansible.template import Templar  # noqa: PLC0415
+    from ansible.vars.manager import VariableManager  # noqa: PLC0415
+
+    manager = InventoryManager(loader=loader, sources=[str(inventory)])
+    found = manager.get_host(host)
+    if found is None:
+        known = ", ".join(sorted(h.name for h in manager.get_hosts())) or "none"
+        raise HostNotFoundError(f"no host {host!r} in {inventory} (hosts: {known})")
+    variables = VariableManager(loader=loader, inventory=manager).get_vars(
+        host=found, include_hostvars=False
+    )
+    wanted = set(names or ()) | {"group_names"}
+    wanted |= {name for name in variables if str(name).startswith(("citypbx_", "asterisk_"))}
+    templar = Templar(loader=loader, variables=variables)
+    resolved = {
+        name: templar.template(variables[name]) for name in sorted(wanted) if name in variables
+    }
+    # Plain data, as a module receives its arguments (dates become ISO text).
+    plain: dict[str, Any] = json.loads(json.dumps(resolved, default=str))
+    return plain

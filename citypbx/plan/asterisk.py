@@ -1,0 +1,357 @@
+"""From the validated model to the plan a host's Asterisk city files are rendered from.
+
+Typed objects in (the pydantic `City`, `Operator` models, validated in resolved mode so
+that secrets are values), frozen dataclasses out. The templates under
+templates/asterisk/ read only the attributes declared here (StrictUndefined), so a typo
+in a template is an error at render time, not an empty line in a config file.
+Derivations (endpoint names, number formats per operator, GotoIfTime specs, dialplan
+targets, dial patterns) live here and in dialplan.py, where they are unit-tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from ..inventory.models import COS_LEVELS, City, Menu, Operator, Salon, Trunk
+from ..inventory.names import endpoint_name, mailbox_pin
+from ..inventory.types import Destination
+from .dialplan import (
+    EMERGENCY_NUMBERS,
+    DialPattern,
+    HoursSpec,
+    destination_target,
+    dialplan_text,
+    hours_specs,
+    international_expression,
+    number_expression,
+    outbound_patterns,
+)
+
+
+@dataclass(frozen=True)
+class CitySettings:
+    """Host-wide choices of the asterisk_city role (its defaults/main.yml is the one place
+    their defaults are written)."""
+
+    language: str
+    phone_codecs: tuple[str, ...]
+    internal_ring_timeout: int
+    outbound_ring_timeout: int
+    recordings_dir: str
+    transport: str  # a transport the asterisk role created, e.g. transport-udp
+
+    @classmethod
+    def from_role_vars(cls, variables: Mapping[str, object]) -> CitySettings:
+        """From the role's variables (asterisk_city_*), as Ansible or `citypbx render` has them."""
+
+        def text(name: str) -> str:
+            value = variables[f"asterisk_city_{name}"]
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"asterisk_city_{name} must be a non-empty string")
+            return value
+
+        def number(name: str) -> int:
+            value = variables[f"asterisk_city_{name}"]
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"asterisk_city_{name} must be a positive whole number")
+            return value
+
+        codecs = variables["asterisk_city_phone_codecs"]
+        if not isinstance(codecs, list | tuple) or not codecs:
+            raise ValueError("asterisk_city_phone_codecs must be a non-empty list")
+        return cls(
+            language=text("language"),
+            phone_codecs=tuple(str(codec) for codec in codecs),
+            internal_ring_timeout=number("internal_ring_timeout"),
+            outbound_ring_timeout=number("outbound_ring_timeout"),
+            recordings_dir=text("recordings_dir"),
+            transport=text("transport"),
+        )
+
+
+@dataclass(frozen=True)
+class TrunkPlan:
+    id: str
+    operator: str
+    auth: str
+    server: str
+    port: int
+    username: str | None
+    password: str | None
+    priority: int
+    channels: int
+    match: tuple[str, ...]
+    codecs: tuple[str, ...]
+    dtmf: str
+    caller_id_method: str
+    number_format: str
+    from_user: str | None
+    from_domain: str | None
+    number: str  # dialplan expression: the dialled number as this operator writes it
+    international: str  # the same for international numbers
+    caller_id: str  # dialplan expression: our caller ID as this operator writes it
+
+
+@dataclass(frozen=True)
+class DidPlan:
+    number: str
+    trunk: str
+    record: bool
+    target: str
+    salon: str
+
+
+@dataclass(frozen=True)
+class ExtensionPlan:
+    extension: str
+    endpoint: str
+    name: str
+    secret: str
+    cos: str
+    cos_level: int
+    contacts: int
+
+
+@dataclass(frozen=True)
+class SalonPlan:
+    id: str
+    name: str
+    caller_id: str
+    hours: tuple[HoursSpec, ...]
+    holidays: tuple[str, ...]
+    distribution: str
+    ring_timeout: int
+    hunt_step: int
+    after_hours: str
+    no_answer: str
+    members: tuple[str, ...]
+    extensions: tuple[ExtensionPlan, ...]
+    mailbox_pin: str
+
+
+@dataclass(frozen=True)
+class MenuOptionPlan:
+    key: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MenuPlan:
+    id: str
+    prompt: str
+    timeout: int
+    options: tuple[MenuOptionPlan, ...]
+    default: str
+
+
+@dataclass(frozen=True)
+class CosLevels:
+    local: int
+    national: int
+    mobile: int
+    international: int
+
+
+@dataclass(frozen=True)
+class CityPlan:
+    slug: str
+    name: str
+    timezone: str
+    area_code: str
+    trunks: tuple[TrunkPlan, ...]
+    emergency_trunks: tuple[TrunkPlan, ...]
+    dids: tuple[DidPlan, ...]
+    salons: tuple[SalonPlan, ...]
+    menus: tuple[MenuPlan, ...]
+    patterns: tuple[DialPattern, ...]
+    levels: CosLevels
+    emergency_numbers: tuple[str, ...]
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """Every PJSIP endpoint of the city: trunks, then phones."""
+        phones = (e.endpoint for s in self.salons for e in s.extensions)
+        return (*(t.id for t in self.trunks), *phones)
+
+    @property
+    def registrations(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.trunks if t.auth == "registration")
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        """Dialplan contexts of the city that must exist once it is loaded."""
+        own = [f"citypbx-did-{self.slug}", f"citypbx-phones-{self.slug}"]
+        own += [f"citypbx-out-{self.slug}", f"citypbx-ext-{self.slug}"]
+        own += [f"citypbx-salon-{s.id}" for s in self.salons]
+        own += [f"citypbx-menu-{m.id}" for m in self.menus]
+        return tuple(own)
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """Everything one PBX host receives for the cities it serves."""
+
+    host: str
+    cities: tuple[CityPlan, ...]  # sorted by slug
+    settings: CitySettings
+
+    @property
+    def served(self) -> tuple[str, ...]:
+        return tuple(city.slug for city in self.cities)
+
+    @property
+    def shared_contexts(self) -> tuple[str, ...]:
+        """Entry contexts of extensions.d/00-citypbx.conf, shared by every city."""
+        return SHARED_CONTEXTS
+
+
+# The entry contexts every city's trunks and phones pass through (00-citypbx.conf).
+SHARED_CONTEXTS = (
+    "citypbx-from-operator",
+    "citypbx-did",
+    "citypbx-did-unknown",
+    "citypbx-internal",
+    "citypbx-hangup",
+    "citypbx-refused",
+)
+
+
+def _date_key(value: date | str) -> str:
+    return str(value).replace("-", "")
+
+
+def _trunk_plan(trunk: Trunk, operator: Operator) -> TrunkPlan:
+    profile = operator.profile
+    return TrunkPlan(
+        id=trunk.id,
+        operator=trunk.operator,
+        auth=trunk.auth,
+        server=trunk.server,
+        port=trunk.port,
+        username=trunk.username,
+        password=None if trunk.password is None else str(trunk.password),
+        priority=trunk.priority,
+        channels=trunk.channels,
+        match=tuple(str(network) for network in trunk.match or ()),
+        codecs=tuple(profile.codecs),
+        dtmf=profile.dtmf,
+        caller_id_method=profile.caller_id_method,
+        number_format=profile.number_format,
+        from_user=profile.from_user,
+        from_domain=profile.from_domain,
+        number=number_expression("CITYPBX_DIALLED", profile.number_format),
+        international=international_expression("CITYPBX_DIALLED", profile.number_format),
+        caller_id=number_expression("CITYPBX_CALLER_ID", profile.number_format),
+    )
+
+
+def _salon_plan(salon: Salon, city: City, holidays: set[str]) -> SalonPlan:
+    endpoints = {e.extension: endpoint_name(e.extension, str(e.secret)) for e in salon.extensions}
+    extensions = tuple(
+        ExtensionPlan(
+            extension=ext.extension,
+            endpoint=endpoints[ext.extension],
+            name=dialplan_text(ext.name),
+            secret=str(ext.secret),
+            cos=ext.cos,
+            cos_level=COS_LEVELS[ext.cos],
+            contacts=max(1, sum(1 for p in salon.phones if p.extension == ext.extension)),
+        )
+        for ext in salon.extensions
+    )
+    return SalonPlan(
+        id=salon.id,
+        name=dialplan_text(salon.name),
+        caller_id=salon.caller_id or city.caller_id,
+        hours=tuple(hours_specs(salon.hours)),
+        holidays=tuple(sorted(holidays | {_date_key(day) for day in salon.holidays})),
+        distribution=salon.distribution,
+        ring_timeout=salon.ring_timeout,
+        hunt_step=max(5, salon.ring_timeout // len(endpoints)),
+        after_hours=destination_target(salon.after_hours),
+        no_answer=destination_target(salon.no_answer),
+        members=tuple(endpoints[e.extension] for e in salon.extensions),
+        extensions=extensions,
+        mailbox_pin=mailbox_pin(salon.id, str(salon.extensions[0].secret)),
+    )
+
+
+def _menu_plan(menu: Menu) -> MenuPlan:
+    return MenuPlan(
+        id=menu.id,
+        prompt=menu.prompt,
+        timeout=menu.timeout,
+        options=tuple(
+            MenuOptionPlan(key=key, target=destination_target(destination))
+            for key, destination in sorted(menu.options.items())
+        ),
+        default=destination_target(menu.default),
+    )
+
+
+def _salon_of(destination: Destination) -> str:
+    return destination.target if destination.kind in {"salon", "voicemail"} else ""
+
+
+def city_plan(
+    slug: str, city: City, operators: Mapping[str, Operator], company_holidays: Iterable[date]
+) -> CityPlan:
+    """The plan of one city. `city` must have been validated in resolved mode."""
+    trunks = tuple(
+        _trunk_plan(trunk, operators[trunk.operator])
+        for trunk in sorted(city.trunks, key=lambda t: t.priority)
+    )
+    emergency = tuple(t for t in trunks if t.id == city.emergency_trunk)
+    emergency += tuple(t for t in trunks if t.id != city.emergency_trunk)
+    dids = sorted(
+        (
+            DidPlan(
+                number=route.number,
+                trunk=trunk.id,
+                record=route.record,
+                target=destination_target(route.destination),
+                salon=_salon_of(route.destination),
+            )
+            for trunk in city.trunks
+            for route in trunk.numbers
+        ),
+        key=lambda did: did.number,
+    )
+    holidays = {_date_key(day) for day in company_holidays}
+    return CityPlan(
+        slug=slug,
+        name=dialplan_text(city.name),
+        timezone=city.timezone,
+        area_code=city.area_code,
+        trunks=trunks,
+        emergency_trunks=emergency,
+        dids=tuple(dids),
+        salons=tuple(_salon_plan(salon, city, holidays) for salon in city.salons),
+        menus=tuple(_menu_plan(menu) for menu in city.menus),
+        patterns=tuple(outbound_patterns(city.area_code)),
+        levels=CosLevels(
+            local=COS_LEVELS["local"],
+            national=COS_LEVELS["national"],
+            mobile=COS_LEVELS["mobile"],
+            international=COS_LEVELS["international"],
+        ),
+        emergency_numbers=EMERGENCY_NUMBERS,
+    )
+
+
+def host_plan(
+    host: str,
+    cities: Mapping[str, City],
+    operators: Mapping[str, Operator],
+    company_holidays: Iterable[date],
+    settings: CitySettings,
+) -> HostPlan:
+    """The plan of every city `host` serves (`cities`: slug -> city, resolved mode)."""
+    holidays = list(company_holidays)
+    return HostPlan(
+        host=host,
+        cities=tuple(city_plan(slug, cities[slug], operators, holidays) for slug in sorted(cities)),
+        settings=settings,
+    )

@@ -1,0 +1,48 @@
+"""One host's resolved variables -> validated model -> plan -> rendered files.
+
+The Ansible module (plugins/modules/citypbx_asterisk_files.py) and `citypbx render` both
+come through here, so a rollout and an offline render produce the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..inventory.issues import Issue
+from ..inventory.resolved import HostReport, validate_host
+from .asterisk import CitySettings, HostPlan, host_plan
+from .render import RenderedFile, render_host
+
+
+@dataclass(frozen=True)
+class HostRender:
+    report: HostReport
+    plan: HostPlan | None
+    files: tuple[RenderedFile, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.plan is not None
+
+
+def build_host(
+    host: str, variables: Mapping[str, object], role_vars: Mapping[str, object]
+) -> HostRender:
+    """Validate `variables` (resolved mode) and render every Asterisk city file of `host`.
+
+    `role_vars` holds the asterisk_city_* settings (role defaults overlaid with the
+    inventory's values). Nothing is rendered when anything is invalid.
+    """
+    report = validate_host(host, variables)
+    try:
+        settings = CitySettings.from_role_vars(role_vars)
+    except (KeyError, ValueError) as exc:
+        problem = f"{exc.args[0]} is not set" if isinstance(exc, KeyError) else str(exc)
+        issue = Issue(f"host {host}", ("asterisk_city",), f"{problem}; fix the role variable")
+        report = HostReport(host, (*report.errors, issue), None)
+    if not report.ok or report.company is None:
+        return HostRender(report, None, ())
+    company = report.company
+    plan = host_plan(host, company.cities, company.operators, company.holidays, settings)
+    return HostRender(report, plan, tuple(render_host(plan)))

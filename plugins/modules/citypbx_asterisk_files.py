@@ -1,0 +1,184 @@
+#!/usr/bin/python
+"""Ansible module: validate a host's resolved city data and render its Asterisk files."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: citypbx_asterisk_files
+short_description: Render every Asterisk city file of one PBX host from its validated model
+description:
+  - >-
+    Validates the host's resolved variables (cities, operators, holidays; secrets as values,
+    checked for strength) with the citypbx model, builds the host's typed plan and renders
+    every city include file and the shared dialplan from templates/asterisk/.
+  - Runs on the controller (C(delegate_to: localhost)) and contacts no host. The files go
+    to the host through M(citypbx_asterisk_release).
+  - Every problem is reported at once as C(host <name>: <variable>.<key path>: <what>; <fix>).
+version_added: "0.2.0"
+options:
+  host:
+    description: The PBX host being rendered (C(inventory_hostname)).
+    type: str
+    required: true
+  group_names:
+    description: The host's groups; its cities are its C(city_<slug>) groups.
+    type: list
+    elements: str
+    required: true
+  cities:
+    description: C(citypbx_city_<slug>) variables by slug, as Ansible resolved them.
+    type: dict
+    required: true
+  operators:
+    description: C(citypbx_operators).
+    type: dict
+    required: true
+  holidays:
+    description: C(citypbx_holidays).
+    type: list
+    elements: raw
+    required: true
+  settings:
+    description: The C(asterisk_city_*) role variables.
+    type: dict
+    required: true
+  transports:
+    description: Transports the asterisk role created; the city transport must be one of them.
+    type: list
+    elements: str
+    required: true
+  only_cities:
+    description: Render only these cities (and the shared files); empty for all.
+    type: list
+    elements: str
+    default: []
+requirements:
+  - citypbx (installed into the interpreter running Ansible)
+notes:
+  - Supports check mode (it only reads); never reports a change.
+author:
+  - citypbx maintainers
+"""
+
+EXAMPLES = r"""
+- name: Render the city files of this host
+  citypbx_asterisk_files:
+    host: "{{ inventory_hostname }}"
+    group_names: "{{ group_names }}"
+    cities: "{{ _cities }}"
+    operators: "{{ citypbx_operators }}"
+    holidays: "{{ citypbx_holidays }}"
+    settings: "{{ _settings }}"
+    transports: "{{ asterisk_transports }}"
+  delegate_to: localhost
+  no_log: true
+"""
+
+RETURN = r"""
+files:
+  description: Rendered files (path below /etc/asterisk, content, reload, city). Holds secrets.
+  returned: success
+  type: list
+  elements: dict
+expect:
+  description: Per city, the contexts, endpoints and registrations that must load.
+  returned: success
+  type: list
+  elements: dict
+served:
+  description: Slugs of the cities the host serves.
+  returned: success
+  type: list
+  elements: str
+errors:
+  description: Every validation error, one line each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from citypbx.plan.build import build_host
+except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
+    IMPORT_ERROR: ImportError | None = error
+else:
+    IMPORT_ERROR = None
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "host": {"type": "str", "required": True},
+            "group_names": {"type": "list", "elements": "str", "required": True},
+            "cities": {"type": "dict", "required": True},
+            "operators": {"type": "dict", "required": True},
+            "holidays": {"type": "list", "elements": "raw", "required": True},
+            "settings": {"type": "dict", "required": True},
+            "transports": {"type": "list", "elements": "str", "required": True},
+            "only_cities": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+        # The arguments hold secrets: never log the invocation. They are not marked no_log
+        # one by one because Ansible would then mask every substring of their values
+        # ("kazan", "pjsip") in the result; the tasks set no_log and report errors apart.
+        no_log=True,
+    )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
+    params = module.params
+    host = params["host"]
+    variables: dict[str, object] = {
+        "group_names": params["group_names"],
+        "citypbx_operators": params["operators"],
+        "citypbx_holidays": params["holidays"],
+    }
+    variables.update({f"citypbx_city_{slug}": city for slug, city in params["cities"].items()})
+    settings = params["settings"]
+    transport = settings.get("asterisk_city_transport")
+    if transport not in params["transports"]:
+        module.fail_json(
+            msg=f"host {host}: asterisk_city_transport {transport!r} is not a transport the "
+            f"asterisk role created ({', '.join(params['transports']) or 'none'}); "
+            "use one of them or add its protocol to asterisk_sip_protocols",
+            errors=[],
+        )
+    result = build_host(host, variables, settings)
+    errors = [str(issue) for issue in result.report.errors]
+    if not result.ok or result.plan is None:
+        module.fail_json(
+            msg=f"host {host}: {len(errors)} error(s) in its city data:\n" + "\n".join(errors),
+            errors=errors,
+        )
+    only = set(params["only_cities"])
+    unknown = sorted(only - set(result.plan.served))
+    if unknown:
+        module.fail_json(
+            msg=f"host {host} does not serve {', '.join(unknown)} "
+            f"(it serves {', '.join(result.plan.served)})",
+            errors=[],
+        )
+    files = [
+        {"path": f.path, "content": f.content, "reload": f.reload, "city": f.city}
+        for f in result.files
+        if not only or f.city in only or f.city == ""
+    ]
+    expect = [
+        {
+            "city": city.slug,
+            "contexts": list(city.contexts),
+            "endpoints": list(city.endpoints),
+            "registrations": list(city.registrations),
+        }
+        for city in result.plan.cities
+    ]
+    expect.append({"city": "all cities", "contexts": list(result.plan.shared_contexts)})
+    module.exit_json(
+        changed=False, files=files, expect=expect, served=list(result.plan.served), errors=[]
+    )
+
+
+if __name__ == "__main__":
+    main()
