@@ -29,15 +29,14 @@ from .types import (
     NonEmptyStr,
     ObjectId,
     OperatorId,
+    OperatorSecret,
     Port,
     Priority,
     RingTimeout,
-    OperatorSecret,
     Secret,
     SoundName,
     TimeZone,
 )
-
 
 # ---- vocabularies and defaults: each written here once; everything else derives from them ----
 

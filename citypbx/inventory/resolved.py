@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..phones import load_catalog
 from .checks import CityEntry, CrossChecker, KnownIds
@@ -79,23 +80,31 @@ def validate_host(host: str, variables: Mapping[str, object]) -> HostReport:
             continue
         entries.append(CityEntry(slug, var(name, raw), city))
 
-    operators = holidays = None
-    for name, adapter in (("citypbx_operators", OPERATORS), ("citypbx_holidays", HOLIDAYS)):
-        if name not in variables:
-            errors.append(Issue(where, (name,), f"not defined; define {name} for this host"))
-            continue
-        try:
-            parsed = adapter.validate_python(variables[name], context=_RESOLVED)
-        except ValidationError as exc:
-            errors += issues_from_validation_error(exc, where, (name,))
-            continue
-        if name == "citypbx_operators":
-            operators = parsed
-        else:
-            holidays = parsed
+    operators = _company_var(variables, "citypbx_operators", OPERATORS, where, errors)
+    holidays = _company_var(variables, "citypbx_holidays", HOLIDAYS, where, errors)
 
     errors += CrossChecker(entries, operators, KnownIds.from_raw(raw_cities), load_catalog()).run()
     company = None
     if not errors and operators is not None and holidays is not None:
         company = Company({e.slug: e.city for e in entries}, operators, holidays)
     return HostReport(host, sorted_issues(errors), company)
+
+
+T = TypeVar("T")
+
+
+def _company_var(
+    variables: Mapping[str, object],
+    name: str,
+    adapter: TypeAdapter[T],
+    where: str,
+    errors: list[Issue],
+) -> T | None:
+    if name not in variables:
+        errors.append(Issue(where, (name,), f"not defined; define {name} for this host"))
+        return None
+    try:
+        return adapter.validate_python(variables[name], context=_RESOLVED)
+    except ValidationError as exc:
+        errors += issues_from_validation_error(exc, where, (name,))
+        return None

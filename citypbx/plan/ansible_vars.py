@@ -39,11 +39,9 @@ def resolve_host_vars(
     """
     # ansible-core is a dependency of the package; imported here to keep `citypbx validate`
     # fast for those who never render.
-    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
-    from ansible.parsing.vault import get_file_vault_secret  # noqa: PLC0415
-
     from ansible.errors import AnsibleError  # noqa: PLC0415
-    from ansible.parsing.vault import VaultSecretsContext  # noqa: PLC0415
+    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
+    from ansible.parsing.vault import VaultSecretsContext, get_file_vault_secret  # noqa: PLC0415
 
     loader = DataLoader()
     try:
@@ -62,8 +60,11 @@ def resolve_host_vars(
 
 
 def _resolve(
-    loader: Any, inventory: str | Path, host: str, names: Iterable[str] | None
-) -> dict[str, Any]:  # noqa: ANN401
+    loader: Any,  # noqa: ANN401 - ansible's DataLoader, untyped
+    inventory: str | Path,
+    host: str,
+    names: Iterable[str] | None,
+) -> dict[str, Any]:
     from ansible.inventory.manager import InventoryManager  # noqa: PLC0415
     from ansible.template import Templar  # noqa: PLC0415
     from ansible.vars.manager import VariableManager  # noqa: PLC0415

@@ -13,10 +13,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, Required, TypedDict
 
+from ..inventory.names import endpoint_name
 from ..inventory.types import VAULT_REFERENCE
 from ..inventory.yamlio import VaultValue
 from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog, normalise_mac
-from ..inventory.names import endpoint_name
 from .credentials import admin_password, http_password, http_username
 from .errors import ProvisioningError
 from .model import KeyKind, Line, LineKey, PhoneConfig, Provisioning

@@ -12,7 +12,8 @@ description:
     Validates the host's resolved variables (cities, operators, holidays; secrets as values,
     checked for strength) with the citypbx model, builds the host's typed plan and renders
     every city include file and the shared dialplan from templates/asterisk/.
-  - Runs on the controller (C(delegate_to: localhost)) and contacts no host. The files go
+  - >-
+    Runs on the controller (C(delegate_to: localhost)) and contacts no host. The files go
     to the host through M(citypbx_asterisk_release).
   - Every problem is reported at once as C(host <name>: <variable>.<key path>: <what>; <fix>).
 version_added: "0.2.0"

@@ -12,7 +12,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-
 from citypbx.inventory import Report, validate
 
 # Property tests: `make test` runs a fixed, reproducible set of examples (a random test that

@@ -27,7 +27,7 @@ def test_secret(name: str) -> str:
     return "t-" + hashlib.sha256(name.encode()).hexdigest()[:30]
 
 
-def _resolve(node: Any) -> Any:  # noqa: ANN401 - YAML data
+def _resolve(node: Any) -> Any:
     if isinstance(node, dict):
         return {key: _resolve(value) for key, value in node.items()}
     if isinstance(node, list):
@@ -41,10 +41,8 @@ def _resolve(node: Any) -> Any:  # noqa: ANN401 - YAML data
 def _production() -> dict[str, Any]:
     variables: dict[str, Any] = {}
     group_vars = PRODUCTION / "group_vars"
-    for path in sorted(group_vars.glob("city_*.yml")) + [
-        group_vars / "all" / "operators.yml",
-        group_vars / "all" / "holidays.yml",
-    ]:
+    company = [group_vars / "all" / "operators.yml", group_vars / "all" / "holidays.yml"]
+    for path in [*sorted(group_vars.glob("city_*.yml")), *company]:
         variables.update(yaml.safe_load(path.read_text("utf-8")))
     hosts = yaml.safe_load((PRODUCTION / "hosts.yml").read_text("utf-8"))
     cities = hosts["all"]["children"]["cities"]["children"]

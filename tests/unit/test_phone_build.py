@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from citypbx.httpauth import device_password
+from citypbx.inventory.names import endpoint_name
 from citypbx.inventory.yamlio import VaultValue
 from citypbx.phones import load_catalog
 from citypbx.provisioning import (
@@ -27,7 +28,6 @@ from citypbx.provisioning import (
     render_cities,
 )
 from citypbx.provisioning.parse import parse_yealink
-from citypbx.inventory.names import endpoint_name
 
 SETTINGS: dict[str, Any] = {
     "sip_server": "pbx.example",

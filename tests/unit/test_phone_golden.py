@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from citypbx.inventory import Company
+from citypbx.inventory.names import endpoint_name
 from citypbx.phones import load_catalog
 from citypbx.provisioning import PhoneConfig, company_phones, default_renderer, render_company
 from citypbx.provisioning.parse import (
@@ -22,7 +23,6 @@ from citypbx.provisioning.parse import (
     parse_grandstream,
     parse_yealink,
 )
-from citypbx.inventory.names import endpoint_name
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "phones"

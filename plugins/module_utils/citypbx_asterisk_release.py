@@ -1,0 +1,1 @@
+../../citypbx/asterisk/release.py

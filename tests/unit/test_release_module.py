@@ -1,0 +1,150 @@
+"""citypbx_asterisk_release, the parts that need no Asterisk: the release directory, the
+candidate's rewritten copy, which files a release holds. The whole flow, with a real
+Asterisk and real calls, is proven in molecule/calls/tests/test_release.py."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from module_runner import REPO
+
+from citypbx.asterisk import release as release_module
+from citypbx.asterisk.release import Options
+
+
+@pytest.fixture(scope="module")
+def release() -> ModuleType:
+    return release_module
+
+
+@pytest.mark.parametrize("name", ["cli", "release"])
+def test_module_utils_are_the_package_files(name: str) -> None:
+    """Ansible ships plugins/module_utils/ to the PBX: those files are the package's own."""
+    link = REPO / "plugins" / "module_utils" / f"citypbx_asterisk_{name}.py"
+    assert link.resolve() == (REPO / "citypbx" / "asterisk" / f"{name}.py").resolve()
+
+
+@pytest.fixture
+def releases(release: ModuleType, tmp_path: Path):
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    return release.Releases(str(tmp_path), owner, group)
+
+
+FILES = {
+    "extensions.d/00-citypbx.conf": "shared\n",
+    "pjsip.d/city_kazan.conf": "kazan v1\n",
+    "pjsip.d/city_ufa.conf": "ufa v1\n",
+}
+
+
+def test_a_release_is_written_whole_and_made_current(releases, tmp_path: Path) -> None:
+    releases.write("20261202T000000000001Z-aaaaaaaa", FILES, {"files": {}})
+    assert releases.current() == ""
+    releases.switch("20261202T000000000001Z-aaaaaaaa")
+    assert releases.current() == "20261202T000000000001Z-aaaaaaaa"
+    assert releases.migrated()
+    assert (tmp_path / "pjsip.d" / "city_kazan.conf").read_text() == "kazan v1\n"
+    assert releases.files(releases.current()) == FILES
+    mode = (tmp_path / "releases" / releases.current() / "pjsip.d" / "city_kazan.conf").stat()
+    assert oct(mode.st_mode & 0o777) == "0o640"
+    assert not [p for p in (tmp_path / "releases").iterdir() if p.name.startswith(".")]
+
+
+def test_switching_back_and_pruning_keep_the_current_release(releases) -> None:
+    ids = [f"20261202T00000000000{n}Z-aaaaaaaa" for n in range(1, 7)]
+    for number, release_id in enumerate(ids):
+        releases.write(release_id, {**FILES, "pjsip.d/city_kazan.conf": f"v{number}\n"}, {})
+    releases.switch(ids[1])  # an old one is current (after rollbacks)
+    releases.prune(3)
+    assert releases.ids() == [ids[1], *ids[4:]]  # three: the current one and the two newest
+    assert releases.current() == ids[1]
+
+
+def test_the_pre_release_layout_becomes_links(releases, tmp_path: Path) -> None:
+    old = tmp_path / "pjsip.d"
+    old.mkdir()
+    (old / "city_kazan.conf").write_text("from the old layout\n")
+    assert releases.files("") == {"pjsip.d/city_kazan.conf": "from the old layout\n"}
+    assert not releases.migrated()
+    releases.write("00000000T000000000000Z-initial", releases.files(""), {"initial": True})
+    releases.switch("00000000T000000000000Z-initial")
+    assert old.is_symlink()
+    assert (old / "city_kazan.conf").read_text() == "from the old layout\n"
+
+
+def test_only_named_cities_change_the_others_are_carried_over(release) -> None:
+    current = {**FILES, "queues.d/city_ufa.conf": "ufa queues\n"}
+    module = Options(
+        files=[
+            {"path": "extensions.d/00-citypbx.conf", "content": "shared v2\n"},
+            {"path": "pjsip.d/city_kazan.conf", "content": "kazan v2\n"},
+            {"path": "pjsip.d/city_ufa.conf", "content": "ufa v2 (must not land)\n"},
+        ],
+        only_cities=["kazan"],
+    )
+    assert release.desired_files(module, current) == {
+        "extensions.d/00-citypbx.conf": "shared v2\n",
+        "pjsip.d/city_kazan.conf": "kazan v2\n",
+        "pjsip.d/city_ufa.conf": "ufa v1\n",
+        "queues.d/city_ufa.conf": "ufa queues\n",
+    }
+
+
+@pytest.mark.parametrize("path", ["../asterisk.conf", "pjsip.d/../../etc/passwd", "modules.conf"])
+def test_a_file_outside_the_include_dirs_is_refused(release, path: str) -> None:
+    module = Options(files=[{"path": path, "content": "x"}])
+    with pytest.raises(release.ReleaseError, match="not a city include file"):
+        release.desired_files(module, {})
+
+
+def test_the_candidate_never_takes_the_live_address(release) -> None:
+    live = (
+        "[transport-udp]\ntype = transport\nprotocol = udp\nbind = 192.0.2.10:5060\n"
+        "external_media_address = 198.51.100.7\n\n"
+        "[transport-tcp]\ntype = transport\nprotocol = tcp\nbind = 192.0.2.10:5060\n"
+    )
+    ports: dict[str, int] = {}
+    text = release.rebind_transports(live, ports)
+    assert "192.0.2.10" not in text
+    assert "198.51.100.7" not in text
+    assert sorted(ports) == ["transport-tcp", "transport-udp"]
+    assert ports["transport-tcp"] != ports["transport-udp"]
+    assert f"bind = 127.0.0.1:{ports['transport-udp']}" in text
+
+
+def test_the_candidate_sends_no_options_and_no_registration_outward(release) -> None:
+    pjsip = (
+        "[kazan-tattelecom]\ntype = aor\ncontact = sip:203.0.113.5:5060\nqualify_frequency = 30\n"
+        "[kazan-tattelecom]\ntype = registration\nserver_uri = sip:203.0.113.5:5060\n"
+        "client_uri = sip:8435550100@203.0.113.5:5060\noutbound_proxy = sip:203.0.113.6\n"
+    )
+    text = release.quiet_pjsip(pjsip, 9)
+    assert "qualify_frequency = 0" in text
+    assert "server_uri = sip:127.0.0.1:9" in text
+    assert "client_uri = sip:8435550100@127.0.0.1:9" in text
+    assert "outbound_proxy" not in text
+
+
+def test_release_ids_sort_in_time_and_name_their_content(release) -> None:
+    first = release.new_release_id(FILES)
+    second = release.new_release_id({**FILES, "pjsip.d/city_kazan.conf": "kazan v2\n"})
+    assert release.RELEASE_ID.match(first)
+    assert first.split("-")[-1] != second.split("-")[-1]
+    assert first <= second
+
+
+def test_asterisks_lines_name_the_release_file_and_its_city(release) -> None:
+    line = (
+        "[2026-12-02 06:39:03.279] ERROR[4932] config_options.c: Could not find option "
+        "'bogus_option' at line 7 of /run/citypbx-candidate-x/etc/pjsip.d/city_kazan.conf"
+    )
+    assert release.located(line, "/run/citypbx-candidate-x/etc") == (
+        "city kazan: [2026-12-02 06:39:03.279] ERROR[4932] config_options.c: Could not find "
+        "option 'bogus_option' at line 7 of pjsip.d/city_kazan.conf"
+    )

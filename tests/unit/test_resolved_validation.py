@@ -1,0 +1,153 @@
+"""One model, two modes: the files on disk (reference mode) and what Ansible resolved for a
+host (resolved mode: secrets are values, checked for strength, never echoed)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from resolved import HOST, PRODUCTION, production_host_vars
+
+from citypbx.inventory import validate
+from citypbx.inventory.models import City
+from citypbx.inventory.resolved import validate_host
+from citypbx.inventory.types import secrets_context
+
+KZ = "citypbx_city_kazan"
+WHERE = f"host {HOST}"
+
+
+def errors_of(variables: dict[str, Any]) -> list[str]:
+    return [str(issue) for issue in validate_host(HOST, variables).errors]
+
+
+def test_the_same_sample_passes_in_both_modes() -> None:
+    on_disk = validate(PRODUCTION)
+    assert on_disk.ok, [str(e) for e in on_disk.errors]
+    resolved = validate_host(HOST, production_host_vars())
+    assert resolved.ok, [str(e) for e in resolved.errors]
+    assert resolved.company is not None
+    assert on_disk.company is not None
+    assert sorted(resolved.company.cities) == sorted(on_disk.company.cities)
+    # Same model, same content, but for the secrets.
+    for slug, city in on_disk.company.cities.items():
+        other = resolved.company.cities[slug]
+        assert [t.id for t in other.trunks] == [t.id for t in city.trunks]
+        assert [s.id for s in other.salons] == [s.id for s in city.salons]
+
+
+def test_reference_mode_refuses_a_resolved_secret() -> None:
+    data = production_host_vars()[KZ]
+    with pytest.raises(ValueError, match="clear text"):
+        City.model_validate(data, context=secrets_context("reference"))
+    City.model_validate(data, context=secrets_context("resolved"))
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("short1", "too short (6 characters, at least 16)"),
+        ("FAKE-change-me-with-ansible-vault", "placeholder"),
+        ("{{ vault_ext_2101_secret }}", "was not resolved"),
+        ("abababababababababab", "too few characters"),
+        (123456789012345678, "must be text"),
+    ],
+)
+def test_weak_secrets_are_refused_with_host_and_key_and_never_echoed(
+    value: object, fragment: str
+) -> None:
+    variables = production_host_vars()
+    variables[KZ]["salons"][0]["extensions"][0]["secret"] = value
+    errors = errors_of(variables)
+    prefix = f"{WHERE}: {KZ}.salons[0].extensions[0].secret: "
+    assert [e for e in errors if e.startswith(prefix) and fragment in e], errors
+    if isinstance(value, str) and "{{" not in value:
+        assert not [e for e in errors if value in e], "a secret was echoed"
+
+
+def test_an_operator_password_may_be_shorter_than_our_own_secrets() -> None:
+    variables = production_host_vars()
+    variables[KZ]["trunks"][0]["password"] = "Op3rat0r!"  # 9 characters, as issued
+    assert errors_of(variables) == []
+    variables[KZ]["trunks"][0]["password"] = "op1"
+    assert errors_of(variables) == [
+        f"{WHERE}: {KZ}.trunks[0].password: secret is too short (3 characters, at least 8); "
+        "generate a new one, e.g. openssl rand -base64 24"
+    ]
+
+
+def test_a_city_group_without_data_and_missing_company_data_are_named() -> None:
+    variables = production_host_vars()
+    del variables[KZ]
+    del variables["citypbx_operators"]
+    errors = errors_of(variables)
+    assert f"{WHERE}: {KZ}: city group city_kazan has no data; define {KZ}" in errors
+    assert (
+        f"{WHERE}: citypbx_operators: not defined; define citypbx_operators for this host" in errors
+    )
+
+
+def test_destinations_must_be_served_by_the_same_host() -> None:
+    """A salon of a city the host does not serve has no context on this PBX."""
+    variables = production_host_vars()
+    variables["group_names"] = ["all", "city_kazan", "pbx"]
+    variables[KZ]["salons"][0]["no_answer"] = "salon:moscow-arbat"
+    errors = errors_of(variables)
+    assert errors == [
+        f"{WHERE}: {KZ}.salons[0].no_answer: no salon 'moscow-arbat' in any city; "
+        "use an existing salon id"
+    ]
+
+
+def test_every_error_is_reported_at_once() -> None:
+    variables = production_host_vars()
+    variables[KZ]["trunks"][0]["port"] = "5060"
+    variables["citypbx_city_ufa"]["timezone"] = "Mars/Olympus"
+    variables[KZ]["salons"][1]["extensions"][0]["secret"] = "weak"
+    errors = errors_of(variables)
+    assert len(errors) == 3, errors
+    assert errors == sorted(errors)
+
+
+# Anything in place of any value: the validator reports, it never raises.
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*path, index))
+    return found
+
+
+_BASE = production_host_vars()
+_PATHS = [p for p in _paths(_BASE) if p]
+
+
+@given(path=st.sampled_from(_PATHS), value=_ODD)
+def test_odd_resolved_data_is_reported_never_raised(path: tuple[Any, ...], value: object) -> None:
+    variables = copy.deepcopy(_BASE)
+    node = variables
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    report = validate_host(HOST, variables)
+    for issue in report.errors:
+        line = str(issue)
+        assert line.startswith(f"{WHERE}: "), line
+        assert "; " in line, line
+    assert report.ok == (report.company is not None)
