@@ -15,7 +15,9 @@ description:
   - >-
     Runs on the controller (C(delegate_to: localhost)) and contacts no host. The files go
     to the host through M(citypbx_asterisk_release).
-  - Every problem is reported at once as C(host <name>: <variable>.<key path>: <what>; <fix>).
+  - >-
+    Every problem is reported at once as
+    C(host <name>: <variable>.<key path>: <what>; <fix>).
 version_added: "0.2.0"
 options:
   host:
