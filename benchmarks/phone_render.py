@@ -57,7 +57,9 @@ ADMIN_SECRET = "bench-admin-secret-0123456789"  # noqa: S105 - a fake
 
 
 def synthetic_company(phones: int) -> tuple[Company, dict[str, Any]]:
-    """A validated company of PHONES phones (every catalog model in turn) and its secrets."""
+    """A company of PHONES phones (every catalog model in turn), validated like the files on
+    disk (reference mode: extension secrets are `{{ vault_* }}` references), and its secrets
+    (render_company resolves the references with secrets["vault"])."""
     catalog = load_catalog()
     models = [m for vendor in catalog.models.values() for m in vendor.values()]
     per_city = SALONS_PER_CITY * EXTENSIONS_PER_SALON * PHONES_PER_EXTENSION
@@ -277,7 +279,7 @@ def main() -> int:
     print(f"(a) bare Jinja2 loop      best {floor_best:6.2f} s  (runs: {runs(floor_runs)})")
     print(
         f"    render_company / bare Jinja2 = {full_best / floor_best:.2f}x "
-        "(the rest: reading the inventory, deriving names and passwords, checks)"
+        "(the rest: resolving the vault references, deriving names and passwords, checks)"
     )
 
     if not args.no_ansible:

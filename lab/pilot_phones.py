@@ -29,7 +29,7 @@ from phonesim import PhoneSim, ProvisionedLine, ProvisioningRefusedError  # noqa
 from sipphones import Phone, place_call  # noqa: E402
 
 from citypbx.httpauth import device_password  # noqa: E402
-from citypbx.phones import load_catalog  # noqa: E402
+from citypbx.phones import load_catalog, normalise_mac  # noqa: E402
 
 INVENTORY = REPO / "inventories" / "staging"
 PBX = ("127.0.0.10", 5060)
@@ -62,7 +62,7 @@ def boot_phones(
     for city in inventory.cities.values():
         for salon in city.data["salons"]:
             for spec in salon.get("phones") or []:
-                mac = spec["mac"].lower().replace(":", "").replace("-", "")
+                mac = normalise_mac(spec["mac"])
                 model = catalog.models[spec["vendor"]][spec["model"]]
                 sim = PhoneSim(
                     mac, spec["vendor"], spec["model"], model.firmware or "0.0.0",

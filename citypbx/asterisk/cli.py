@@ -17,6 +17,16 @@ _CONTEXT = re.compile(r"^\[ Context '(?P<name>[^']+)' created by '(?P<registrar>
 _ENDPOINT = re.compile(r"^ Endpoint:\s+(?P<name>[^\s/<]+)(?:/\S*)?\s{2,}(?P<state>\S.*?)\s{2,}")
 # ` kazan-tattelecom/sip:127.0.0.20:5060                    kazan-tattelecom-auth Registered`
 _REGISTRATION = re.compile(r"^ (?P<name>[^\s/]+)/(?P<uri>\S+)\s+(?P<auth>\S+)\s+(?P<state>\S+)")
+# `Transport:  transport-udp             udp      0      0  127.0.0.10:5060`
+_TRANSPORT = re.compile(
+    r"^Transport:\s+(?P<name>[^\s<]\S*)\s+(?P<protocol>\S+)\s+\d+\s+\d+\s+(?P<bind>\S+)\s*$"
+)
+# `  Contact:  2101-bd0c4bfb63/sip:2101-...@127.0.0.131:5060  7f938a7a49 Avail   12.345`
+_CONTACT = re.compile(
+    r"^\s+Contact:\s+(?P<aor>[^\s/<]+)/(?P<uri>\S+)\s+(?P<hash>[0-9a-f]+)\s+(?P<status>\S+)"
+)
+# `Asterisk 22.10.1+dfsg+~cs6.17.60671434-1 built by nobody @ ...`
+_VERSION = re.compile(r"^Asterisk (?P<version>\S+)")
 # `res_pjsip.so                   Basic SIP resource           Running  core  22.10.1`
 _MODULE = re.compile(r"^(?P<name>\S+\.so)\s+.*?\s(?P<status>Running|Not Running|Declined)\s")
 # A log line of Asterisk's own: `[2026-12-02 07:30:00.123] ERROR[1234] file.c: message`
@@ -78,6 +88,39 @@ def parse_modules(output: str) -> dict[str, str]:
         for line in output.splitlines()
         if (match := _MODULE.match(line))
     }
+
+
+@dataclass(frozen=True)
+class Transport:
+    name: str
+    protocol: str
+    bind: str  # address:port as Asterisk bound it
+
+
+def parse_transports(output: str) -> list[Transport]:
+    """Transports from `pjsip show transports`, in Asterisk's order."""
+    return [
+        Transport(match["name"], match["protocol"], match["bind"])
+        for line in output.splitlines()
+        if (match := _TRANSPORT.match(line))
+    ]
+
+
+def parse_contacts(output: str) -> dict[str, str]:
+    """AOR -> status (Avail, NonQual, Unavail, ...) from `pjsip show contacts`; an AOR with
+    several contacts is Avail when one of them is."""
+    found: dict[str, str] = {}
+    for line in output.splitlines():
+        match = _CONTACT.match(line)
+        if match and found.get(match["aor"]) != "Avail":
+            found[match["aor"]] = match["status"]
+    return found
+
+
+def parse_version(output: str) -> str:
+    """`22.10.1+dfsg+...` from `core show version`; "" when Asterisk did not answer."""
+    match = _VERSION.match(output.strip())
+    return match["version"] if match else ""
 
 
 # Sources whose warnings mean a configuration file was not taken as written.

@@ -509,11 +509,31 @@ def check_candidate(
 
 def probe_live(
     expected: list[Expectation], log_file: str, offset: int
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """What is missing, Asterisk's new error lines, and per city what is loaded."""
     time.sleep(_SETTLE)
-    problems = missing(loaded_state(), expected)
+    state = loaded_state()
+    problems = missing(state, expected)
     errors = [line.line for line in config_problems(log_since(log_file, offset))]
-    return problems, errors
+    return problems, errors, city_report(state, expected)
+
+
+def city_report(state: Loaded, expected: list[Expectation]) -> list[dict[str, Any]]:
+    """Per city: how many of its contexts, endpoints and registrations are loaded, and the
+    state of each registration (Registered, Rejected, ...)."""
+
+    def share(names: tuple[str, ...], loaded: frozenset[str]) -> str:
+        return f"{sum(name in loaded for name in names)}/{len(names)}"
+
+    return [
+        {
+            "city": city.city,
+            "contexts": share(city.contexts, state.contexts),
+            "endpoints": share(city.endpoints, state.endpoints),
+            "registrations": {r: state.registrations.get(r, "missing") for r in city.registrations},
+        }
+        for city in expected
+    ]
 
 
 def run_reloads(kinds: Sequence[str]) -> None:
@@ -580,11 +600,14 @@ def present(options: Options) -> dict[str, Any]:
         result["changed"] = switch_needed
         return result
     if not switch_needed:
-        problems, errors = probe_live(expected, options.log_file, log_size(options.log_file))
+        problems, errors, report = probe_live(
+            expected, options.log_file, log_size(options.log_file)
+        )
         if problems:
             raise ReleaseError(
                 f"the current release {previous} is not fully loaded" + details(problems, errors)
             )
+        result["cities"] = report
         return result
 
     check_candidate(options, files, expected, parse_modules(asterisk_cli("module show")))
@@ -607,9 +630,10 @@ def present(options: Options) -> dict[str, Any]:
     kinds = sorted({reload_kind(p) for p in changed} or set(RELOADS))
     offset = log_size(options.log_file)
     releases.switch(release)
+    report = []
     try:
         run_reloads(kinds)
-        problems, errors = probe_live(expected, options.log_file, offset)
+        problems, errors, report = probe_live(expected, options.log_file, offset)
     except ReleaseError as exc:
         problems, errors = [str(exc)], []
     if problems or errors:
@@ -622,7 +646,7 @@ def present(options: Options) -> dict[str, Any]:
         releases.remove(release)
         raise ReleaseError(message)
     releases.prune(options.keep)
-    result.update(changed=True, release=release, previous=previous, reloads=kinds)
+    result.update(changed=True, release=release, previous=previous, reloads=kinds, cities=report)
     return result
 
 
@@ -653,7 +677,7 @@ def rollback(options: Options) -> dict[str, Any]:
     offset = log_size(options.log_file)
     releases.switch(target)
     run_reloads(kinds)
-    problems, errors = probe_live(expected, options.log_file, offset)
+    problems, errors, result["cities"] = probe_live(expected, options.log_file, offset)
     if problems or errors:
         releases.switch(current)
         with contextlib.suppress(ReleaseError):

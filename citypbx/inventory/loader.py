@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .issues import Issue, Loc
+from .overlay import overlaid_variables, read_overlay
 from .yamlio import YamlSyntaxError, parse_yaml
 
 VAULT_HEADER = b"$ANSIBLE_VAULT"
@@ -80,6 +81,7 @@ def load_inventory(root: str | Path, vault_password_file: str | Path | None = No
     reader.read_hosts()
     reader.read_vars_dir("group_vars", "group")
     reader.read_vars_dir("host_vars", "host")
+    reader.read_overlay()
     return inventory
 
 
@@ -245,6 +247,21 @@ class _Reader:
                 continue
             self.inv.variables.append(
                 Variable(name, value, file, (*loc, name), scope, owner, not inline, encrypted)
+            )
+
+    # ---- overlay.yml: variables taken from a base inventory -------------------------------
+
+    def read_overlay(self) -> None:
+        overlay, issues = read_overlay(self.inv.root)
+        self.inv.errors.extend(issues)
+        if overlay is None:
+            return
+        supplied, issues = overlaid_variables(overlay)
+        self.inv.errors.extend(issues)
+        for var in supplied:
+            file = Path(os.path.relpath(var.base_file, self.inv.root)).as_posix()
+            self.inv.variables.append(
+                Variable(var.name, var.value, file, (var.name,), "group", var.group, True, False)
             )
 
     # ---- files -----------------------------------------------------------------------------

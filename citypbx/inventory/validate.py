@@ -28,6 +28,8 @@ COMPANY_VARIABLES = {
 }
 # Company secrets that are not part of a city (each must be a vault reference).
 SECRET_SETTINGS = frozenset({"citypbx_provisioning_secret", "citypbx_phone_admin_secret"})
+# Read by the loader itself (overlay.py): the data it supplies is what gets validated.
+OVERLAY_VARIABLE = "citypbx_overlay"
 # Company settings checked by their own model (the first error of each is reported).
 PHONE_SETTINGS = "citypbx_phone_settings"
 T = TypeVar("T")
@@ -156,6 +158,8 @@ class _Variables:
             elif var.name in SECRET_SETTINGS:
                 if not is_vault_secret(var.value):
                     errors.append(Issue(var.file, var.loc, CLEAR_TEXT))
+            elif var.name == OVERLAY_VARIABLE:
+                continue
             elif var.name.startswith("citypbx_"):
                 warnings.append(
                     Issue(var.file, var.loc, "unknown citypbx_ variable; check its spelling")

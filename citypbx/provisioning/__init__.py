@@ -6,9 +6,14 @@
 >>> files = render_company(company, settings, secrets)     # doctest: +SKIP
 >>> sorted(files)[:2]                                       # doctest: +SKIP
 ['805ec0432101.boot', '805ec0432101.cfg']
+
+The phone builder takes `City` models validated in resolved mode (secrets are the values):
+`validate_cities` for city data as Ansible resolved it, `resolve_cities` (what render_company
+does with `secrets["vault"]`) for a company validated from the files on disk.
 """
 
 from .build import PhoneBuilder, Secrets, build_phones, check_company_secrets, clean_text
+from .cities import resolve_cities, validate_cities
 from .credentials import admin_password, http_password, http_username
 from .errors import ProvisioningError
 from .model import Line, LineKey, PhoneConfig, Provisioning
@@ -45,4 +50,6 @@ __all__ = [
     "parse_settings",
     "render_cities",
     "render_company",
+    "resolve_cities",
+    "validate_cities",
 ]

@@ -1,10 +1,9 @@
-"""From the inventory (validated Company, or city data as Ansible passes it) to PhoneConfigs.
+"""From typed cities to PhoneConfigs.
 
-Two inputs, one implementation:
-  - a validated `citypbx.inventory.Company`: extension secrets are `{{ vault_* }}` references,
-    resolved with `secrets["vault"]` (the decrypted vault variables by name);
-  - city data as Ansible passes it to a module: plain dicts whose secrets Ansible has already
-    resolved (the inventory was validated by the first play; its shape is trusted).
+The input is `City` models validated in resolved mode (citypbx.inventory.models): their
+extension secrets are the values themselves. City data as Ansible passes it goes through
+`cities.validate_cities`; a Company validated from the files on disk (secrets are
+`{{ vault_* }}` references) through `cities.resolve_cities` (render.company_phones does it).
 """
 
 from __future__ import annotations
@@ -13,10 +12,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, Required, TypedDict
 
+from ..inventory.models import City, Phone
 from ..inventory.names import endpoint_name
-from ..inventory.types import VAULT_REFERENCE
+from ..inventory.types import is_vault_secret
 from ..inventory.yamlio import VaultValue
-from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog, normalise_mac
+from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog
 from .credentials import admin_password, http_password, http_username
 from .errors import ProvisioningError
 from .model import KeyKind, Line, LineKey, PhoneConfig, Provisioning
@@ -30,7 +30,9 @@ class Secrets(TypedDict, total=False):
 
     provisioning_secret: Required[str]  # key of the per-device HTTP passwords
     admin_secret: Required[str]  # key of the per-device admin passwords
-    vault: NotRequired[Mapping[str, str]]  # vault_* name -> value, for `{{ vault_* }}` secrets
+    # vault_* name -> value: resolves the `{{ vault_* }}` secrets of reference-mode cities in
+    # render.company_phones / render_company (cities.resolve_cities); the builder never reads it.
+    vault: NotRequired[Mapping[str, str]]
 
 
 def check_company_secrets(secrets: Mapping[str, Any]) -> tuple[str, str]:
@@ -60,28 +62,19 @@ def clean_text(text: str) -> str:
     )
 
 
-def _get(obj: Any, key: str) -> Any:  # noqa: ANN401 - a pydantic model or a plain mapping
-    return obj[key] if isinstance(obj, Mapping) else getattr(obj, key)
-
-
-def _secret(value: object, vault: Mapping[str, str], where: str) -> str:
-    if isinstance(value, VaultValue):
+def _line_secret(secret: str | VaultValue, where: str) -> str:
+    """An extension secret as the builder needs it: the value, not a vault reference."""
+    if isinstance(secret, VaultValue) or is_vault_secret(secret):
         raise ProvisioningError(
-            f"{where}: secret is an inline !vault value; pass the city data as Ansible resolves "
-            "it, or its decrypted value"
+            f"{where}: secret is not resolved (a vault reference); give the builder cities "
+            "validated in resolved mode (citypbx.provisioning.resolve_cities or validate_cities)"
         )
-    text = str(value)
-    reference = VAULT_REFERENCE.fullmatch(text.strip())
-    if reference is None:
-        return text  # already resolved (Ansible)
-    name = reference.group(1)
-    if name not in vault:
-        raise ProvisioningError(f"{where}: no value for {name}; add it to secrets['vault']")
-    return vault[name]
+    return secret
 
 
 class PhoneBuilder:
-    """Builds the PhoneConfigs of cities; holds the checked settings, secrets and catalog."""
+    """Builds the PhoneConfigs of resolved-mode cities; holds the checked settings, secrets and
+    catalog."""
 
     def __init__(
         self,
@@ -91,35 +84,29 @@ class PhoneBuilder:
     ) -> None:
         self.settings = parse_settings(settings)
         self.http_secret, self.admin_secret = check_company_secrets(secrets)
-        self.vault: Mapping[str, str] = secrets.get("vault") or {}
         self.catalog = catalog or load_catalog()
 
-    def city(self, slug: str, city: Any) -> list[PhoneConfig]:  # noqa: ANN401 - City or mapping
-        """The phones of one city (a `City` model or its plain-data form), in inventory order."""
+    def city(self, slug: str, city: City) -> list[PhoneConfig]:
+        """The phones of one city (validated in resolved mode), in inventory order."""
         settings = self.settings.for_city(slug)
-        timezone = str(_get(city, "timezone"))
-        zone = self.catalog.timezones.get(timezone)
+        zone = self.catalog.timezones.get(city.timezone)
         if zone is None:
             raise ProvisioningError(
-                f"city {slug}: time zone {timezone} has no phone representation; add it to "
+                f"city {slug}: time zone {city.timezone} has no phone representation; add it to "
                 "`timezones` in citypbx/data/phone_models.yml"
             )
         phones = []
-        for salon in _get(city, "salons"):
-            salon_id = str(_get(salon, "id"))
+        for salon in city.salons:
             extensions: dict[str, tuple[str, str]] = {}  # extension -> (name, endpoint secret)
-            for ext in _get(salon, "extensions"):
-                number = str(_get(ext, "extension"))
-                where = f"city {slug}, extension {number}"
-                secret = _secret(_get(ext, "secret"), self.vault, where)
-                extensions[number] = (clean_text(str(_get(ext, "name"))), secret)
-            salon_phones = list(_get(salon, "phones") or [])
-            with_phone = {str(_get(p, "extension")) for p in salon_phones}
-            for phone in salon_phones:
+            for ext in salon.extensions:
+                where = f"city {slug}, extension {ext.extension}"
+                extensions[ext.extension] = (clean_text(ext.name), _line_secret(ext.secret, where))
+            with_phone = {p.extension for p in salon.phones}
+            for phone in salon.phones:
                 phones.append(
                     self._phone(
                         slug=slug,
-                        salon_id=salon_id,
+                        salon_id=salon.id,
                         phone=phone,
                         extensions=extensions,
                         with_phone=with_phone,
@@ -134,21 +121,21 @@ class PhoneBuilder:
         *,
         slug: str,
         salon_id: str,
-        phone: Any,  # noqa: ANN401 - Phone or mapping
+        phone: Phone,
         extensions: Mapping[str, tuple[str, str]],
         with_phone: set[str],
         settings: ProvisioningSettings,
         zone: ZoneSpec,
     ) -> PhoneConfig:
-        mac = normalise_mac(str(_get(phone, "mac")))
-        vendor, model_name = str(_get(phone, "vendor")), str(_get(phone, "model"))
-        model = self.catalog.models.get(vendor, {}).get(model_name)  # type: ignore[call-overload]
+        mac = phone.mac  # normalised by the model
+        vendor, model_name = phone.vendor, phone.model
+        model = self.catalog.models.get(vendor, {}).get(model_name)
         if model is None:
             raise ProvisioningError(
                 f"city {slug}, phone {mac}: {vendor} {model_name} is not in the phone catalog; "
                 "add it to citypbx/data/phone_models.yml"
             )
-        number = str(_get(phone, "extension"))
+        number = phone.extension
         if number not in extensions:
             raise ProvisioningError(
                 f"city {slug}, phone {mac}: extension {number} is not in salon {salon_id}"
@@ -229,12 +216,12 @@ def _line_keys(
 
 
 def build_phones(
-    cities: Iterable[tuple[str, Any]],
+    cities: Iterable[tuple[str, City]],
     settings: ProvisioningSettings | Mapping[str, Any],
     secrets: Secrets | Mapping[str, Any],
     catalog: PhoneCatalog | None = None,
 ) -> list[PhoneConfig]:
-    """The phones of (slug, city) pairs; a MAC listed twice is an error."""
+    """The phones of (slug, resolved-mode City) pairs; a MAC listed twice is an error."""
     builder = PhoneBuilder(settings, secrets, catalog)
     phones: list[PhoneConfig] = []
     seen: dict[str, str] = {}

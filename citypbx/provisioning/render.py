@@ -15,9 +15,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from ..inventory.models import Company
+from ..inventory.models import City, Company
 from ..phones import PhoneCatalog, load_catalog
 from .build import Secrets, build_phones
+from .cities import resolve_cities
 from .errors import ProvisioningError
 from .model import PhoneConfig
 from .settings import ProvisioningSettings
@@ -117,9 +118,17 @@ def company_phones(
     *,
     cities: Collection[str] | None = None,
 ) -> list[PhoneConfig]:
-    """The vendor-neutral phones of the company (or of the cities named), by city slug."""
+    """The vendor-neutral phones of the company (or of the cities named), by city slug.
+
+    The company may be validated from the files on disk (reference mode): its `{{ vault_* }}`
+    secrets are resolved with `secrets["vault"]` first (cities.resolve_cities), trunk passwords
+    included. A resolved-mode company (validate_host) needs no vault values.
+    """
     selected = _selected(company.cities, cities)
-    return build_phones(((slug, company.cities[slug]) for slug in selected), settings, secrets)
+    resolved = resolve_cities(
+        {slug: company.cities[slug] for slug in selected}, secrets.get("vault") or {}
+    )
+    return build_phones(resolved.items(), settings, secrets)
 
 
 def render_company(
@@ -133,7 +142,7 @@ def render_company(
     """Every phone file of the company, or of the cities named: file name -> content.
 
     `secrets`: {"provisioning_secret", "admin_secret", "vault": {vault_* name: value}}; the
-    vault values resolve the `{{ vault_* }}` extension secrets of the validated inventory.
+    vault values resolve the `{{ vault_* }}` secrets of the validated inventory.
     Pure: reads the templates (once per process) and nothing else.
     """
     phones = company_phones(company, settings, secrets, cities=cities)
@@ -141,14 +150,14 @@ def render_company(
 
 
 def render_cities(
-    cities: Mapping[str, Mapping[str, Any]],
+    cities: Mapping[str, City],
     settings: ProvisioningSettings | Mapping[str, Any],
     secrets: Secrets | Mapping[str, Any],
     *,
     only: Collection[str] | None = None,
     renderer: Renderer | None = None,
 ) -> dict[str, str]:
-    """Like render_company, for city data as Ansible passes it: {slug: city mapping}."""
+    """Like render_company, for resolved-mode cities by slug (e.g. from validate_cities)."""
     selected = _selected(cities, only)
     phones = build_phones(((slug, cities[slug]) for slug in selected), settings, secrets)
     return (renderer or default_renderer()).render(phones)

@@ -27,7 +27,11 @@ options:
         (C({kazan: "{{ citypbx_city_kazan }}"})); Ansible has resolved their secrets.
       - Give every city of the company even when rendering only some (O(only_cities)), so that
         a phone that moved to another city is not taken for a removed one.
-      - The inventory is trusted to be validated (first play of every run).
+      - >-
+        Each city is validated with the inventory's model (resolved mode: secrets are values,
+        checked for strength and never shown) before anything is rendered; every problem of
+        every city is reported at once, naming the city variable and key
+        (C(city kazan: citypbx_city_kazan.salons[0].phones[0].mac: ...)).
     type: dict
     required: true
   only_cities:
@@ -161,7 +165,12 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 try:
-    from citypbx.provisioning import ProvisioningError, build_phones, default_renderer
+    from citypbx.provisioning import (
+        ProvisioningError,
+        build_phones,
+        default_renderer,
+        validate_cities,
+    )
     from citypbx.provisioning.sync import sync_directory
 except ImportError:
     CITYPBX_IMPORT_ERROR: str | None = traceback.format_exc()
@@ -175,12 +184,22 @@ INSTALL_HINT = (
 
 
 def city_secrets(cities: dict[str, Any]) -> set[str]:
-    """The extension secrets in the city data (to hide them from the module's output)."""
+    """The secrets in the city data, extension secrets and trunk passwords (to hide them from
+    the module's output, its arguments included).
+
+    Runs before the data is validated: skips what is not in the inventory's shape.
+    """
     found = set()
     for city in cities.values():
-        for salon in (city or {}).get("salons") or []:
-            for ext in salon.get("extensions") or []:
-                if ext.get("secret"):
+        trunks = city.get("trunks") if isinstance(city, dict) else None
+        for trunk in trunks if isinstance(trunks, list) else []:
+            if isinstance(trunk, dict) and trunk.get("password"):
+                found.add(str(trunk["password"]))
+        salons = city.get("salons") if isinstance(city, dict) else None
+        for salon in salons if isinstance(salons, list) else []:
+            extensions = salon.get("extensions") if isinstance(salon, dict) else None
+            for ext in extensions if isinstance(extensions, list) else []:
+                if isinstance(ext, dict) and ext.get("secret"):
                     found.add(str(ext["secret"]))
     return found
 
@@ -200,16 +219,10 @@ def run(params: dict[str, Any], check_mode: bool = False, diff: bool = False) ->
                 f"only_cities: no city {', '.join(unknown)} in cities; "
                 f"use one of {', '.join(sorted(cities))}"
             )
-        phones = build_phones(sorted(cities.items()), params["settings"], secrets)
+        typed = validate_cities(cities)  # every problem of every city, or typed cities
+        phones = build_phones(sorted(typed.items()), params["settings"], secrets)
     except ProvisioningError as exc:
         return {"failed": True, "changed": False, "msg": str(exc)}
-    except (KeyError, TypeError, AttributeError) as exc:
-        return {
-            "failed": True,
-            "changed": False,
-            "msg": f"city data is not in the inventory's shape ({exc!r}); validate the "
-            "inventory first (playbooks/validate.yml)",
-        }
     renderer = default_renderer()
     selected = [p for p in phones if only is None or p.city in only]
     files = renderer.render(selected)

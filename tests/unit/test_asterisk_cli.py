@@ -107,3 +107,23 @@ def test_missing_objects_are_named_with_their_city() -> None:
         "kazan: endpoint kazan-tattelecom",
         "kazan: registration kazan-tattelecom",
     ]
+
+
+def test_transports_with_protocol_and_bind_address() -> None:
+    transports = cli.parse_transports(captured("operator_pjsip_show_transports.txt"))
+    assert [(t.name, t.protocol, t.bind) for t in transports] == [
+        ("lab-udp-127-0-0-41", "udp", "127.0.0.41:5060"),
+        ("lab-udp-127-0-0-42", "udp", "127.0.0.42:5060"),
+        ("transport-udp", "udp", "127.0.0.40:5060"),
+    ]
+
+
+def test_contacts_by_aor_with_their_status() -> None:
+    assert cli.parse_contacts(captured("operator_pjsip_show_contacts.txt")) == {
+        "lab-to-pbx-127-0-0-41": "NonQual"
+    }
+
+
+def test_version_of_core_show_version() -> None:
+    assert cli.parse_version(captured("core_show_version.txt")) == "22.10.1+dfsg+~cs6.17.60671434-1"
+    assert cli.parse_version("Unable to connect to remote asterisk") == ""

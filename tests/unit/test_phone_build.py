@@ -1,4 +1,4 @@
-"""citypbx.provisioning: from inventory data to the vendor-neutral phone, and its inputs."""
+"""citypbx.provisioning: from typed cities to the vendor-neutral phone, and its inputs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from citypbx.httpauth import device_password
+from citypbx.inventory.models import City
 from citypbx.inventory.names import endpoint_name
+from citypbx.inventory.types import secrets_context
 from citypbx.inventory.yamlio import VaultValue
 from citypbx.phones import load_catalog
 from citypbx.provisioning import (
@@ -26,6 +28,8 @@ from citypbx.provisioning import (
     http_password,
     parse_settings,
     render_cities,
+    resolve_cities,
+    validate_cities,
 )
 from citypbx.provisioning.parse import parse_yealink
 
@@ -40,18 +44,44 @@ SECRETS: dict[str, Any] = {
 }
 
 
+def line_secret(number: str) -> str:
+    """The (resolved) SIP secret of an extension in these tests."""
+    return f"test-line-secret-{number}"
+
+
 def city(extensions: list[tuple[str, str]], phones: list[tuple[str, str, str]]) -> dict:
-    """One city, one salon: extensions (number, name), phones (mac, model, extension)."""
+    """One city, one salon, as Ansible resolves it: extensions (number, name), phones (mac,
+    model, extension)."""
     vendor = {"T": "yealink", "G": "grandstream"}
     return {
         "name": "Kazan",
         "timezone": "Europe/Moscow",
+        "area_code": "843",
+        "caller_id": "+78435550100",
+        "emergency_trunk": "tattelecom",
+        "trunks": [
+            {
+                "id": "tattelecom",
+                "operator": "tattelecom",
+                "contract": "C-1",
+                "priority": 1,
+                "auth": "ip",
+                "server": "198.51.100.1",
+                "match": ["198.51.100.0/28"],
+                "channels": 10,
+            }
+        ],
         "salons": [
             {
                 "id": "kazan-baumana",
                 "name": "Baumana",
+                "hours": ["mon-fri 09:00-20:00"],
+                "distribution": "ringall",
+                "ring_timeout": 25,
+                "after_hours": "hangup",
+                "no_answer": "hangup",
                 "extensions": [
-                    {"extension": n, "name": name, "secret": f"secret-{n}", "cos": "local"}
+                    {"extension": n, "name": name, "secret": line_secret(n), "cos": "local"}
                     for n, name in extensions
                 ],
                 "phones": [
@@ -69,16 +99,21 @@ KAZAN = city(
 )
 
 
+def typed(cities: dict[str, dict]) -> list[tuple[str, City]]:
+    """City data -> (slug, City) in resolved mode, by slug."""
+    return sorted(validate_cities(cities).items())
+
+
 def build(cities: dict[str, dict], settings: dict | None = None) -> dict[str, PhoneConfig]:
-    phones = build_phones(sorted(cities.items()), settings or SETTINGS, SECRETS)
+    phones = build_phones(typed(cities), settings or SETTINGS, SECRETS)
     return {phone.mac: phone for phone in phones}
 
 
 def test_line_is_the_extension_as_asterisk_knows_it() -> None:
     phone = build({"kazan": KAZAN})["805ec0000001"]
     (line,) = phone.lines
-    assert line.auth_user == line.user == endpoint_name("2101", "secret-2101")
-    assert line.password == "secret-2101"
+    assert line.auth_user == line.user == endpoint_name("2101", line_secret("2101"))
+    assert line.password == line_secret("2101")
     assert (line.display_name, line.label, line.extension) == ("Anna", "2101", "2101")
     assert (line.server, line.port, line.transport) == ("pbx.example", 5060, "udp")
     assert phone.unused_lines == tuple(range(2, 17))  # a T46U has 16 accounts
@@ -110,7 +145,9 @@ def test_a_model_without_blf_gets_speed_dials() -> None:
     models["T46U"] = replace(models["T46U"], blf=False)
     patched = replace(catalog, models={**catalog.models, "yealink": models})
     (phone,) = [
-        p for p in build_phones([("kazan", KAZAN)], SETTINGS, SECRETS, patched) if p.model == "T46U"
+        p
+        for p in build_phones(typed({"kazan": KAZAN}), SETTINGS, SECRETS, patched)
+        if p.model == "T46U"
     ]
     assert phone.line_keys[1].kind == "speed_dial"
 
@@ -174,21 +211,76 @@ def test_names_cannot_inject_keys_into_a_file() -> None:
 def test_xml_special_characters_are_escaped() -> None:
     odd = copy.deepcopy(KAZAN)
     odd["salons"][0]["extensions"][1]["name"] = "Boris & <Co>"
-    files = render_cities({"kazan": odd}, SETTINGS, SECRETS)
+    files = render_cities(validate_cities({"kazan": odd}), SETTINGS, SECRETS)
     assert "<P3>Boris &amp; &lt;Co&gt;</P3>" in files["cfgc074ad000002.xml"]
 
 
-def test_vault_references_are_resolved_from_secrets() -> None:
-    ref = copy.deepcopy(KAZAN)
-    ref["salons"][0]["extensions"][0]["secret"] = "{{ vault_ext_2101_secret }}"
-    secrets = {**SECRETS, "vault": {"vault_ext_2101_secret": "from-the-vault"}}
-    (phone,) = [p for p in build_phones([("kazan", ref)], SETTINGS, secrets) if p.model == "T46U"]
-    assert phone.lines[0].password == "from-the-vault"
-    with pytest.raises(ProvisioningError, match="no value for vault_ext_2101_secret"):
-        build_phones([("kazan", ref)], SETTINGS, SECRETS)
-    ref["salons"][0]["extensions"][0]["secret"] = VaultValue("$ANSIBLE_VAULT;1.1;AES256")
-    with pytest.raises(ProvisioningError, match="inline !vault"):
-        build_phones([("kazan", ref)], SETTINGS, SECRETS)
+def reference_city(inline: str = "") -> City:
+    """KAZAN as the files on disk hold it (reference mode): secrets are vault references, or
+    an inline !vault value for the extension INLINE."""
+    data = copy.deepcopy(KAZAN)
+    for ext in data["salons"][0]["extensions"]:
+        number = ext["extension"]
+        ext["secret"] = (
+            VaultValue("$ANSIBLE_VAULT;1.1;AES256")
+            if number == inline
+            else f"{{{{ vault_ext_{number}_secret }}}}"
+        )
+    return City.model_validate(data, context=secrets_context("reference"))
+
+
+VAULT = {f"vault_ext_{n}_secret": f"from-the-vault-{n}" for n in ("2101", "2102", "2103")}
+
+
+def test_vault_references_are_resolved_before_building() -> None:
+    resolved = resolve_cities({"kazan": reference_city()}, VAULT)
+    phones = build_phones(resolved.items(), SETTINGS, SECRETS)
+    (phone,) = [p for p in phones if p.model == "T46U"]
+    assert phone.lines[0].password == "from-the-vault-2101"
+    assert phone.lines[0].user == endpoint_name("2101", "from-the-vault-2101")
+    # The same phones as from the data Ansible resolves.
+    ansible = copy.deepcopy(KAZAN)
+    for ext in ansible["salons"][0]["extensions"]:
+        ext["secret"] = VAULT[f"vault_ext_{ext['extension']}_secret"]
+    assert build_phones(typed({"kazan": ansible}), SETTINGS, SECRETS) == phones
+    # Resolved-mode cities pass unchanged.
+    assert resolve_cities(resolved, {}) == resolved
+
+
+def test_missing_vault_values_are_all_reported_with_their_key_paths() -> None:
+    vault = {"vault_ext_2102_secret": VAULT["vault_ext_2102_secret"]}
+    with pytest.raises(ProvisioningError) as raised:
+        resolve_cities({"kazan": reference_city(), "ufa": reference_city()}, vault)
+    where = "salons[0].extensions[{}].secret: no value for vault_ext_{}_secret"
+    assert str(raised.value).splitlines() == [
+        "4 error(s) in the city data:",
+        f"city kazan: citypbx_city_kazan.{where.format(0, 2101)}; add it to the vault values",
+        f"city kazan: citypbx_city_kazan.{where.format(2, 2103)}; add it to the vault values",
+        f"city ufa: citypbx_city_ufa.{where.format(0, 2101)}; add it to the vault values",
+        f"city ufa: citypbx_city_ufa.{where.format(2, 2103)}; add it to the vault values",
+    ]
+
+
+def test_resolved_values_are_checked_and_never_shown() -> None:
+    weak = {**VAULT, "vault_ext_2102_secret": "FAKE-secret-for-2102"}
+    with pytest.raises(ProvisioningError) as raised:
+        resolve_cities({"kazan": reference_city()}, weak)
+    message = str(raised.value)
+    assert "citypbx_city_kazan.salons[0].extensions[1].secret: secret is a placeholder" in message
+    assert "FAKE-secret-for-2102" not in message
+
+
+def test_inline_vault_values_cannot_be_resolved() -> None:
+    with pytest.raises(ProvisioningError, match=r"extensions\[1\]\.secret: secret is an inline"):
+        resolve_cities({"kazan": reference_city(inline="2102")}, VAULT)
+
+
+def test_the_builder_refuses_unresolved_secrets() -> None:
+    """A reference-mode City would give phones an endpoint name no PBX knows."""
+    with pytest.raises(
+        ProvisioningError, match="city kazan, extension 2101: secret is not resolved"
+    ):
+        build_phones([("kazan", reference_city())], SETTINGS, SECRETS)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +293,7 @@ def test_vault_references_are_resolved_from_secrets() -> None:
 )
 def test_weak_secrets_are_refused(secrets: dict, message: str) -> None:
     with pytest.raises(ProvisioningError, match=message):
-        build_phones([("kazan", KAZAN)], SETTINGS, secrets)
+        build_phones(typed({"kazan": KAZAN}), SETTINGS, secrets)
 
 
 @pytest.mark.parametrize(
@@ -230,13 +322,13 @@ def test_unsupported_inputs_say_what_to_add() -> None:
     moved = copy.deepcopy(KAZAN)
     moved["timezone"] = "Asia/Vladivostok"
     with pytest.raises(ProvisioningError, match="Asia/Vladivostok has no phone representation"):
-        build_phones([("kazan", moved)], SETTINGS, SECRETS)
+        build_phones(typed({"kazan": moved}), SETTINGS, SECRETS)
     unknown = copy.deepcopy(KAZAN)
     unknown["salons"][0]["phones"][0]["model"] = "T99X"
     with pytest.raises(ProvisioningError, match="T99X is not in the phone catalog"):
-        build_phones([("kazan", unknown)], SETTINGS, SECRETS)
+        build_phones(typed({"kazan": unknown}), SETTINGS, SECRETS)
     with pytest.raises(ProvisioningError, match="listed twice"):
-        build_phones([("kazan", KAZAN), ("ufa", KAZAN)], SETTINGS, SECRETS)
+        build_phones(typed({"kazan": KAZAN, "ufa": KAZAN}), SETTINGS, SECRETS)
 
 
 def test_firmware_url_may_live_elsewhere() -> None:

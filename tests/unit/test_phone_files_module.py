@@ -32,15 +32,22 @@ def module() -> ModuleType:
 
 
 def cities_as_ansible_passes_them() -> dict[str, Any]:
-    """Every production city with its secrets resolved (fake values), as plain data."""
+    """Every production city with its secrets resolved (test values), as plain data.
+
+    As Ansible passes them to a module: `{{ vault_* }}` references resolved (trunk passwords
+    too), dates as text (JSON).
+    """
     cities = {}
     for path in sorted(GROUP_VARS.glob("city_*.yml")):
         slug = path.stem.removeprefix("city_")
         city = yaml.safe_load(path.read_text())[f"citypbx_city_{slug}"]
+        for trunk in city["trunks"]:
+            if "password" in trunk:
+                trunk["password"] = f"resolved-password-{trunk['id']}"
         for salon in city["salons"]:
             for ext in salon["extensions"]:
                 ext["secret"] = f"resolved-secret-{ext['extension']}"
-        cities[slug] = city
+        cities[slug] = json.loads(json.dumps(city, default=str))
     return cities
 
 
@@ -166,7 +173,38 @@ def test_bad_input_fails_with_the_fix(module: ModuleType, tmp_path: Path) -> Non
     del broken["cities"]["kazan"]["salons"][0]["extensions"]
     result = module.run(broken)
     assert result["failed"] is True
-    assert "validate the inventory" in result["msg"]
+    assert (
+        "city kazan: citypbx_city_kazan.salons[0].extensions: required key is missing"
+        in result["msg"]
+    )
+    assert not phone_files(tmp_path)
+
+
+def test_every_problem_of_every_city_is_reported_at_once(
+    module: ModuleType, tmp_path: Path
+) -> None:
+    """The city data is validated with the model in resolved mode before anything is built."""
+    broken = params(tmp_path)
+    kazan = broken["cities"]["kazan"]["salons"][0]
+    kazan["phones"][0]["mac"] = "80:5e:c0:43:21"
+    kazan["extensions"][1]["secret"] = "short-2102"
+    broken["cities"]["ufa"]["salons"][0]["extensions"][0]["secret"] = "{{ vault_ext_secret }}"
+    broken["cities"]["samara"] = None
+    result = module.run(broken)
+    assert result["failed"] is True
+    lines = result["msg"].splitlines()
+    assert lines[0] == "4 error(s) in the city data:"
+    expected = [  # sorted by city and key path; the model's own wording after the path
+        ("city kazan: citypbx_city_kazan.salons[0].extensions[1].secret: ", "too short"),
+        ("city kazan: citypbx_city_kazan.salons[0].phones[0].mac: ", "is not a MAC address"),
+        ("city samara: citypbx_city_samara: ", "expected a mapping"),
+        ("city ufa: citypbx_city_ufa.salons[0].extensions[0].secret: ", "was not resolved"),
+    ]
+    assert len(lines) == 1 + len(expected)
+    for line, (where, problem) in zip(lines[1:], expected, strict=True):
+        assert line.startswith(where), line
+        assert problem in line, line
+    assert "short-2102" not in result["msg"]  # secrets are never shown
     assert not phone_files(tmp_path)
 
 
@@ -204,4 +242,17 @@ def test_city_secrets_are_collected(module: ModuleType) -> None:
     cities = copy.deepcopy(cities_as_ansible_passes_them())
     found = module.city_secrets(cities)
     assert "resolved-secret-2101" in found
-    assert len(found) == 40
+    assert "resolved-password-kazan-tattelecom" in found
+    assert len(found) == 40 + 11  # every extension secret and every trunk password
+
+
+def test_trunk_passwords_in_the_city_data_are_hidden_too(tmp_path: Path) -> None:
+    """The cities carry the trunk passwords Ansible resolved; with -vvv Ansible returns the
+    module's arguments (invocation.module_args): no secret of them may appear there."""
+    args = params(tmp_path / "phones")
+    del args["only_cities"]
+    args["_ansible_verbosity"] = 3
+    result, output = _run_main(args, tmp_path)
+    assert "invocation" in result  # the arguments are shown at this verbosity
+    assert "resolved-password-kazan-tattelecom" not in output
+    assert "resolved-secret-2101" not in output

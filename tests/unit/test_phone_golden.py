@@ -6,16 +6,25 @@ Regenerate the golden files after an intended change: .venv/bin/python tests/gol
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from citypbx.inventory import Company
 from citypbx.inventory.names import endpoint_name
 from citypbx.phones import load_catalog
-from citypbx.provisioning import PhoneConfig, company_phones, default_renderer, render_company
+from citypbx.provisioning import (
+    PhoneConfig,
+    build_phones,
+    company_phones,
+    default_renderer,
+    render_company,
+    validate_cities,
+)
 from citypbx.provisioning.parse import (
     YEALINK_VERSION_LINE,
     mac_of,
@@ -93,6 +102,26 @@ def test_render_company_returns_every_file_sorted(files: dict, phones: list) -> 
 def test_rendering_is_stable(company: Company, files: dict) -> None:
     again = render_company(company, golden.SETTINGS, golden.fake_secrets(company))
     assert again == files
+
+
+def test_the_files_on_disk_and_ansibles_data_give_the_same_phones(
+    company: Company, phones: list
+) -> None:
+    """company_phones (reference mode + vault values) builds what the module builds from the
+    city data as Ansible resolves it (validate_cities)."""
+    reference = re.compile(r"\{\{\s*(vault_\w+)\s*\}\}")
+    cities = {}
+    for path in sorted((golden.PRODUCTION / "group_vars").glob("city_*.yml")):
+        slug = path.stem.removeprefix("city_")
+        text = reference.sub(lambda m: golden.golden_secret(m[1]), path.read_text("utf-8"))
+        cities[slug] = json.loads(
+            json.dumps(yaml.safe_load(text)[f"citypbx_city_{slug}"], default=str)
+        )
+    resolved = validate_cities(cities)
+    assert (
+        build_phones(sorted(resolved.items()), golden.SETTINGS, golden.fake_secrets(company))
+        == phones
+    )
 
 
 def test_a_city_renders_alone(company: Company, files: dict) -> None:

@@ -53,6 +53,14 @@ _CORE = {"ansible.builtin", "ansible.legacy"}
 _DRIVERS = {"podman": "containers.podman"}
 
 
+class _TaggedLoader(yaml.SafeLoader):
+    """Safe loading that reads Ansible's tags (!vault, !unsafe) as plain text: the lab's
+    generated vault files sit beside the scenarios' inventories."""
+
+
+_TaggedLoader.add_multi_constructor("!", lambda loader, _tag, node: loader.construct_scalar(node))
+
+
 def _walk(node: object) -> Iterator[tuple[object, object]]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -74,7 +82,7 @@ def used_collections() -> dict[str, set[str]]:
         if "templates" not in path.parts
     ]
     for path in files:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=_TaggedLoader)  # noqa: S506 - safe loader
         rel = path.relative_to(REPO).as_posix()
         for key, value in _walk(data):
             found = []

@@ -21,7 +21,7 @@ PRODUCTION = REPO / "inventories" / "production"
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from citypbx.inventory import Company, validate  # noqa: E402
+from citypbx.inventory import City, Company, validate  # noqa: E402
 from citypbx.inventory.types import VAULT_REFERENCE  # noqa: E402
 from citypbx.provisioning import PhoneConfig, company_phones, default_renderer  # noqa: E402
 
@@ -46,15 +46,26 @@ def production_company() -> Company:
     return report.company
 
 
+def golden_secret(name: str) -> str:
+    """The value the vault variable NAME resolves to in the golden files (a plain test value).
+
+    Not `FAKE-...` like the company secrets (which are only checked for length): the vault
+    values go through the model in resolved mode, which refuses placeholder values.
+    """
+    return f"golden-{name}"
+
+
+def _references(city: City) -> list[str]:
+    secrets = [trunk.password for trunk in city.trunks]
+    secrets += [ext.secret for salon in city.salons for ext in salon.extensions]
+    return [m[1] for s in secrets if s is not None and (m := VAULT_REFERENCE.fullmatch(str(s)))]
+
+
 def fake_secrets(company: Company) -> dict[str, Any]:
-    """Secrets for the production sample: each `{{ vault_x }}` resolves to `FAKE-x`."""
-    vault = {}
-    for city in company.cities.values():
-        for salon in city.salons:
-            for ext in salon.extensions:
-                match = VAULT_REFERENCE.fullmatch(str(ext.secret))
-                if match:
-                    vault[match[1]] = f"FAKE-{match[1]}"
+    """Secrets for the production sample: each `{{ vault_x }}` resolves to golden_secret(x)."""
+    vault = {
+        name: golden_secret(name) for city in company.cities.values() for name in _references(city)
+    }
     return {
         "provisioning_secret": PROVISIONING_SECRET,
         "admin_secret": ADMIN_SECRET,
