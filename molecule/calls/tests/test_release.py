@@ -58,7 +58,11 @@ def playbook(
     return subprocess.run(
         argv,
         cwd=REPO_ROOT,
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+        },
         capture_output=True,
         text=True,
         timeout=600,
@@ -192,7 +196,9 @@ def test_rollback_restores_the_previous_release_and_a_call_proves_it(
     result = playbook(inventory, REPO_ROOT / "playbooks" / "rollback.yml")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert current_release(lab) == before
-    assert f"release {before} is current again (was {rolled_out})" in " ".join(result.stdout.split())
+    assert f"release {before} is current again (was {rolled_out})" in " ".join(
+        result.stdout.split()
+    )
     call.assert_still_up()
     call.end()
 
