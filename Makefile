@@ -12,10 +12,10 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab-host lab-image lab-up lab-down pilot test test-long lint unit molecule validate bench clean
+.PHONY: help setup lab-host lab-image lab-up lab-down pilot lab-production lab-production-down rollback test test-long lint unit molecule validate bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,23 @@ pilot: lab-up ## Roll the pilot city out to the lab, provision its phones, place
 	@echo "== pilot calls: every number of the city from the operator, outbound national and 112"
 	python lab/pilot_calls.py
 
+# The whole production sample (nine cities) on one lab PBX, every trunk pointed
+# at a lab operator: proves that every city of the real inventory loads.
+LABPROD := -i inventories/lab-production $(LAB_VAULT)
+lab-production: lab-image setup ## All nine production cities on one lab PBX; a report per city
+	lab/up.sh citypbx-labprod-pbx 127.0.0.50 2250
+	lab/up.sh citypbx-labprod-operator 127.0.0.60 2260
+	lab/secrets.sh inventories/lab-production
+	ansible-playbook $(LABPROD) playbooks/lab-operator.yml
+	ansible-playbook $(LABPROD) playbooks/site.yml
+
+lab-production-down: ## Stop and remove the lab-production containers
+	lab/down.sh citypbx-labprod-pbx
+	lab/down.sh citypbx-labprod-operator
+
+rollback: setup ## Go back one release of the city files on the staging PBX
+	ansible-playbook -i inventories/staging $(LAB_VAULT) playbooks/rollback.yml
+
 validate: setup ## Validate the production and staging inventories
 	citypbx validate inventories/production
 	citypbx validate inventories/staging
@@ -66,7 +83,8 @@ unit: setup ## Fast tests: inventory validation, templates, specs (property test
 	pytest -q tests/unit
 
 test-long: setup ## Long runs kept out of CI: property tests drawing thousands of new examples
-	HYPOTHESIS_PROFILE=long pytest -q -p no:cacheprovider tests/unit/test_inventory_property.py
+	HYPOTHESIS_PROFILE=long pytest -q -p no:cacheprovider tests/unit/test_inventory_property.py \
+	  tests/unit/test_resolved_validation.py
 
 # Every scenario CI runs; `make molecule MOLECULE_SCENARIOS=calls` runs one.
 MOLECULE_SCENARIOS ?= default provisioning calls
@@ -77,6 +95,7 @@ molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and
 bench: lab-up ## Benchmarks that print figures (the rollout one needs the pilot: make pilot)
 	python benchmarks/rollout.py
 	python benchmarks/inbound_calls.py
+	python benchmarks/render.py
 	python benchmarks/phone_render.py
 	command -v snmpget >/dev/null || apt-get install -y -qq snmp
 	python benchmarks/snmp_sweep.py
