@@ -143,6 +143,18 @@ CONFIG_SOURCES = frozenset(
 BENIGN = (re.compile(r"users\.conf is deprecated"),)
 
 
+def _config_source(source: str) -> bool:
+    """A configuration parser, also where Asterisk 22 logs a subdirectory path
+    (`res_pjsip/config_transport.c`, `cdrel_custom/config.c`)."""
+    name = source.rsplit("/", 1)[-1]
+    return (
+        source in CONFIG_SOURCES
+        or name in CONFIG_SOURCES
+        or source.startswith("res_pjsip/")
+        or name.startswith("config")
+    )
+
+
 def parse_log(text: str) -> list[LogLine]:
     """Every ERROR / WARNING / NOTICE line of an Asterisk log file."""
     lines = []
@@ -159,7 +171,7 @@ def config_problems(text: str) -> list[LogLine]:
     return [
         line
         for line in parse_log(text)
-        if (line.level == "ERROR" or (line.level == "WARNING" and line.source in CONFIG_SOURCES))
+        if (line.level == "ERROR" or (line.level == "WARNING" and _config_source(line.source)))
         and not any(pattern.search(line.text) for pattern in BENIGN)
     ]
 

@@ -15,6 +15,7 @@ Standard library only: this file is shipped to the PBX as Ansible module_utils
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import grp
 import hashlib
 import json
@@ -27,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,14 @@ RELOADS = {
 MANIFEST = "MANIFEST.json"
 CURRENT = "current"
 INITIAL = "00000000T000000000000Z-initial"  # what was live before the first release
+SHARED = "all cities"  # the expectation of the shared contexts (00-citypbx.conf)
 RELEASE_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$|^" + INITIAL + "$")
 _CITY_FILE = re.compile(r"^[a-z]+\.d/city_(?P<city>[a-z][a-z0-9_]*)\.conf$")
 _PATH = re.compile(r"^(pjsip|extensions|queues|voicemail)\.d/[A-Za-z0-9_][A-Za-z0-9_.-]*\.conf$")
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
+CANDIDATE_LOGGER = (
+    "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\nmessages.log => notice,warning,error\n"
+)
 _SETTLE = 0.5  # s: Asterisk's logger thread writes a moment after a command returns
 
 
@@ -90,11 +95,40 @@ Files = dict[str, str]  # path below the configuration directory -> content
 
 
 class Releases:
+    """The releases below ROOT. Files are root's, readable by the service account's GROUP:
+    Asterisk only reads them, and an account that cannot write there cannot plant a link
+    for root to follow. (OWNER is kept for the candidate, which runs as that account.)"""
+
     def __init__(self, root: str | Path, owner: str, group: str) -> None:
         self.root = Path(root)
         self.base = self.root / "releases"
-        self.uid = pwd.getpwnam(owner).pw_uid
+        pwd.getpwnam(owner)  # an unknown account is an error before anything is written
+        self.uid = os.getuid()
         self.gid = grp.getgrnam(group).gr_gid
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One release operation at a time on a host: a second run waits, then sees the first
+        one's release as current (two rollouts never start from the same release)."""
+        self.base.mkdir(mode=0o750, exist_ok=True)
+        self._own(self.base, 0o750)
+        with (self.base / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def previous_of(self, release: str) -> str:
+        """The release that was live before RELEASE (its manifest says), if still kept."""
+        previous = self.manifest(release).get("previous")
+        return previous if isinstance(previous, str) and previous in self.ids() else ""
+
+    def unmanaged_dirs(self) -> list[str]:
+        """Include directories that are real directories (hand-made, restored from a backup)."""
+        return [
+            d for d in INCLUDE_DIRS if (self.root / d).is_dir() and not (self.root / d).is_symlink()
+        ]
 
     def ids(self) -> list[str]:
         if not self.base.is_dir():
@@ -181,17 +215,22 @@ class Releases:
             if path.is_symlink() and str(path.readlink()) == wanted:
                 continue
             if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)  # the old layout: its files were kept as a release first
+                # Only the old layout's directories, whose files present() kept as the initial
+                # release first; any other real directory is refused before a switch.
+                shutil.rmtree(path)
             elif path.is_symlink() or path.exists():
                 path.unlink()
             path.symlink_to(wanted)
 
     def prune(self, keep: int) -> None:
-        """Keep KEEP releases: the current one and the newest others."""
+        """Keep KEEP releases: the current one, the one it replaced (what rollback goes back
+        to), then the newest others."""
         ids, current = self.ids(), self.current()
-        kept = set(ids[-keep:])
-        if current and current not in kept:
-            kept = set(ids[-(keep - 1) :]) | {current}
+        kept = {r for r in (current, self.previous_of(current) if current else "") if r}
+        for release in reversed(ids):
+            if len(kept) >= keep:
+                break
+            kept.add(release)
         for release in ids:
             if release not in kept:
                 self.remove(release)
@@ -342,8 +381,7 @@ class Candidate:
             if source.name == "asterisk.conf":
                 text = self._asterisk_conf(text)
             elif source.name == "logger.conf":
-                text = "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\n"
-                text += "messages.log => notice,warning,error\n"
+                continue  # the candidate's own, below
             elif source.name == "pjsip_transports.conf":
                 text = rebind_transports(text, ports)
             elif source.name.startswith("pjsip"):
@@ -386,7 +424,14 @@ class Candidate:
         return "\n".join([*directories, "", *kept]) + "\n"
 
     def log(self) -> str:
-        return log_since(self.dir / "log" / "messages.log", 0)
+        """The candidate's log; a candidate that wrote none has not been checked (fail closed)."""
+        try:
+            return (self.dir / "log" / "messages.log").read_text("utf-8", errors="replace")
+        except OSError as exc:
+            raise ReleaseError(
+                f"the throwaway Asterisk wrote no log ({exc.strerror}), so the release is "
+                "unchecked and does not go live"
+            ) from None
 
     def start(self) -> None:
         # The kit's own binary and paths; no shell.
@@ -435,8 +480,11 @@ def keep_log(text: str, live_log: str | Path) -> str:
     """The candidate's log beside the live one, for whoever reads the failure at 3 a.m."""
     path = Path(live_log).parent / "citypbx-candidate.log"
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        # The log directory is the service account's: never follow a link it may have put there.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        descriptor = os.open(path, flags, 0o640)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o640)
             handle.write(text)
     except OSError:
         return ""
@@ -577,10 +625,40 @@ def desired_files(options: Options, current: Mapping[str, str]) -> Files:
 
 def present(options: Options) -> dict[str, Any]:
     releases = Releases(options.root, options.owner, options.group)
+    with releases.locked():
+        return _present(options, releases)
+
+
+def _expected(options: Options, releases: Releases, previous: str) -> list[dict[str, Any]]:
+    """What must load: the given expectations; with `only_cities`, those of the named cities
+    (and the shared contexts) plus what the current release recorded for every other city,
+    whose files are carried over unchanged."""
+    given = [dict(item) for item in options.expect]
+    only = set(options.only_cities)
+    if not only:
+        return given
+    mine = [item for item in given if item.get("city") in only or item.get("city") == SHARED]
+    recorded = releases.manifest(previous).get("expect") if previous else None
+    others = [
+        item
+        for item in (recorded if isinstance(recorded, list) else [])
+        if isinstance(item, dict) and item.get("city") not in only and item.get("city") != SHARED
+    ]
+    return mine + others
+
+
+def _present(options: Options, releases: Releases) -> dict[str, Any]:
     previous = releases.current()
+    if previous and releases.unmanaged_dirs():
+        raise ReleaseError(
+            f"{', '.join(str(releases.root / d) for d in releases.unmanaged_dirs())} "
+            "is a real directory again, not the link to releases/current (a hand edit or a "
+            "restored backup?); move its files out of the way, nothing was changed"
+        )
     current_files = releases.files(previous) if previous else releases.files("")
     files = desired_files(options, current_files)
-    expected = expectations(options.expect)
+    raw_expected = _expected(options, releases, previous)
+    expected = expectations(raw_expected)
     changed = changed_paths(current_files, files)
     switch_needed = bool(changed) or not previous or not releases.migrated()
     result: dict[str, Any] = {
@@ -623,7 +701,7 @@ def present(options: Options) -> dict[str, Any]:
         files,
         {
             "files": {p: hashlib.sha256(c.encode()).hexdigest() for p, c in sorted(files.items())},
-            "expect": list(options.expect),
+            "expect": raw_expected,
             "previous": previous,
         },
     )
@@ -634,34 +712,50 @@ def present(options: Options) -> dict[str, Any]:
     try:
         run_reloads(kinds)
         problems, errors, report = probe_live(expected, options.log_file, offset)
-    except ReleaseError as exc:
-        problems, errors = [str(exc)], []
+    except BaseException as exc:  # a timeout, an OSError, an interrupt: never stay switched
+        _switch_back(releases, release, previous, kinds)
+        if isinstance(exc, ReleaseError | subprocess.TimeoutExpired | OSError):
+            raise ReleaseError(
+                f"release {release} could not be applied ({exc}); "
+                + (f"switched back to release {previous}" if previous else "no release before it")
+            ) from None
+        raise
     if problems or errors:
         message = f"release {release} failed on the live Asterisk" + details(problems, errors)
+        _switch_back(releases, release, previous, kinds)
         if previous:
-            releases.switch(previous)
-            with contextlib.suppress(ReleaseError):
-                run_reloads(kinds)
             message += f"; switched back to release {previous} and reloaded"
-        releases.remove(release)
         raise ReleaseError(message)
     releases.prune(options.keep)
     result.update(changed=True, release=release, previous=previous, reloads=kinds, cities=report)
     return result
 
 
+def _switch_back(releases: Releases, release: str, previous: str, kinds: Sequence[str]) -> None:
+    if previous:
+        releases.switch(previous)
+        with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
+            run_reloads(kinds)
+    releases.remove(release)
+
+
 def rollback(options: Options) -> dict[str, Any]:
     releases = Releases(options.root, options.owner, options.group)
+    with releases.locked():
+        return _rollback(options, releases)
+
+
+def _rollback(options: Options, releases: Releases) -> dict[str, Any]:
+    """Back to the release the current one replaced (its manifest says which), whatever the
+    ids' order: after a rollback and a new rollout, back goes to what was live before."""
     current = releases.current()
-    ids = releases.ids()
-    earlier = [r for r in ids if r < current] if current else []
-    if not earlier:
-        kept = ", ".join(ids) or "none"
+    target = releases.previous_of(current) if current else ""
+    if not target:
+        kept = ", ".join(releases.ids()) or "none"
         raise ReleaseError(
-            f"no release before {current or '(none)'} on this host (kept: {kept}); "
-            "nothing to roll back to"
+            f"release {current or '(none)'} records no earlier release still on this host "
+            f"(kept: {kept}); nothing to roll back to"
         )
-    target = earlier[-1]
     changed = changed_paths(releases.files(current), releases.files(target))
     kinds = sorted({reload_kind(p) for p in changed})
     result: dict[str, Any] = {
@@ -676,17 +770,29 @@ def rollback(options: Options) -> dict[str, Any]:
     expected = expectations(releases.manifest(target).get("expect") or [])
     offset = log_size(options.log_file)
     releases.switch(target)
-    run_reloads(kinds)
-    problems, errors, result["cities"] = probe_live(expected, options.log_file, offset)
+    try:
+        run_reloads(kinds)
+        problems, errors, result["cities"] = probe_live(expected, options.log_file, offset)
+    except BaseException as exc:
+        releases.switch(current)
+        with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
+            run_reloads(kinds)
+        if isinstance(exc, ReleaseError | subprocess.TimeoutExpired | OSError):
+            raise ReleaseError(
+                f"release {target} could not be applied ({exc}); stayed on release {current}"
+            ) from None
+        raise
     if problems or errors:
         releases.switch(current)
-        with contextlib.suppress(ReleaseError):
+        with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
             run_reloads(kinds)
         raise ReleaseError(
             f"release {target} did not load on the live Asterisk"
             + details(problems, errors)
             + f"; stayed on release {current}"
         )
+    # The release rolled back to now replaces the one it was rolled back from: a second
+    # rollback goes further back, not forth.
     return result
 
 

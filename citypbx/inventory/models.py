@@ -34,6 +34,7 @@ from .types import (
     Priority,
     RingTimeout,
     Secret,
+    SipUser,
     SoundName,
     TimeZone,
 )
@@ -72,7 +73,7 @@ class Trunk(_Model):
     auth: TrunkAuth
     server: Host
     port: Port = SIP_PORT
-    username: NonEmptyStr | None = None
+    username: SipUser | None = None
     password: OperatorSecret | None = None
     match: list[Cidr] | None = None
     channels: Channels
@@ -136,7 +137,7 @@ class OperatorProfile(_Model):
     dtmf: Literal["rfc4733", "inband", "info"]
     caller_id_method: Literal["pai", "rpid", "from"]
     number_format: NumberFormat
-    from_user: NonEmptyStr | None = None
+    from_user: SipUser | None = None
     from_domain: Host | None = None
 
 

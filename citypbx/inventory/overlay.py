@@ -36,7 +36,7 @@ OVERLAY_VARIABLE = "citypbx_overlay"
 _AT = (OVERLAY_VARIABLE,)
 _KEYS = ("id", "number", "extension", "mac")  # what identifies an object in a list
 _COMPANY = {"operators", "holidays"}
-_FIELDS = {"base", "cities", "company", "overrides"}
+_FIELDS = {"base", "cities", "company", "overrides", "isolate_trunks"}
 
 
 @dataclass
@@ -47,6 +47,9 @@ class Overlay:
     cities: list[str] = field(default_factory=list)
     company: list[str] = field(default_factory=list)
     overrides: dict[str, object] = field(default_factory=dict)
+    # A lab: every trunk taken must be pointed elsewhere (server, and match for IP trunks), so
+    # a trunk added to the base later never makes the lab talk to a real operator.
+    isolate_trunks: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ def read_overlay(root: Path) -> tuple[Overlay | None, list[Issue]]:
         return None, issues
     overlay = Overlay((root / base).resolve())
     overlay.cities = _names(data, "cities", None, issues)
+    isolate = data.get("isolate_trunks", False)
+    if not isinstance(isolate, bool):
+        issues.append(Issue(OVERLAY_FILE, (*_AT, "isolate_trunks"), "must be true or false"))
+    overlay.isolate_trunks = isolate is True
     overlay.company = _names(data, "company", _COMPANY, issues)
     overrides = data.get("overrides", {})
     if not isinstance(overrides, dict):
@@ -191,10 +198,11 @@ def overlaid_variables(overlay: Overlay) -> tuple[list[OverlaidVariable], list[I
         if not isinstance(data, dict) or name not in data:
             issues.append(Issue(OVERLAY_FILE, (*_AT, "cities", index), f"{path} defines no {name}"))
             continue
-        value, more = apply_overrides(
-            data[name], overlay.overrides.get(slug, {}), (*_AT, "overrides", slug)
-        )
+        change = overlay.overrides.get(slug, {})
+        value, more = apply_overrides(data[name], change, (*_AT, "overrides", slug))
         issues += more
+        if overlay.isolate_trunks:
+            issues += _unisolated(data[name], change, slug)
         found.append(OverlaidVariable(name, value, path, f"city_{slug}"))
     for index, item in enumerate(overlay.company):
         name = f"citypbx_{item}"
@@ -208,3 +216,27 @@ def overlaid_variables(overlay: Overlay) -> tuple[list[OverlaidVariable], list[I
             continue
         found.append(OverlaidVariable(name, data[name], path, "all"))
     return found, issues
+
+
+def _unisolated(city: object, change: object, slug: str) -> list[Issue]:
+    """Trunks of CITY the overrides do not point elsewhere (isolate_trunks)."""
+    trunks = city.get("trunks") if isinstance(city, dict) else None
+    changed = change.get("trunks") if isinstance(change, dict) else None
+    changed = changed if isinstance(changed, dict) else {}
+    issues = []
+    for trunk in trunks if isinstance(trunks, list) else []:
+        if not isinstance(trunk, dict) or not isinstance(trunk.get("id"), str):
+            continue
+        needed = ["server"] + (["match"] if trunk.get("auth") == "ip" else [])
+        given = changed.get(trunk["id"])
+        missing = [k for k in needed if not (isinstance(given, dict) and k in given)]
+        if missing:
+            issues.append(
+                Issue(
+                    OVERLAY_FILE,
+                    (*_AT, "overrides", slug, "trunks", trunk["id"]),
+                    f"isolate_trunks: the base's trunk would reach its real operator; override "
+                    f"{' and '.join(missing)} to point it at the lab",
+                )
+            )
+    return issues

@@ -62,6 +62,15 @@ def validate_host(host: str, variables: Mapping[str, object]) -> HostReport:
         return Variable(name, value, where, (name,), "host", host, False, False)
 
     slugs = served_cities(variables.get("group_names"))
+    if not slugs:
+        errors.append(
+            Issue(
+                where,
+                ("group_names",),
+                "the host is in no city_<slug> group, so a rollout would remove every city "
+                "from it; add it to the city groups it serves under `cities` in the inventory",
+            )
+        )
     entries: list[CityEntry] = []
     raw_cities = []
     for slug in slugs:

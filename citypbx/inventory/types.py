@@ -82,6 +82,11 @@ ExtensionNumber = Annotated[
     _pattern(r"[1-79]\d{3}", "an extension (4 digits, not starting with 0 or 8)"),
 ]
 Port = Annotated[int, _int_range(1, 65535)]
+# The user part of a SIP URI as operators issue them (digits, letters, . _ ~ + -): it is written
+# into configuration lines and SIP headers, so nothing else may ride along.
+SipUser = Annotated[
+    str, _pattern(r"[A-Za-z0-9._~+-]{1,64}", "a SIP user name (letters, digits, . _ ~ + -)")
+]
 Channels = Annotated[int, _int_range(1, 1000)]
 Priority = Annotated[int, _int_range(1)]
 RingTimeout = Annotated[int, _int_range(5, 300)]
@@ -304,6 +309,9 @@ SECRETS_CONTEXT = "secrets"  # key of the validation context that selects the mo
 # Values that are known to every reader of this repository or of a sample.
 _PLACEHOLDER = re.compile(r"(?i)^fake|change[-_ ]?me")
 _STRENGTH = {"strong": 16, "operator": 8}
+# `;` starts a comment in Asterisk's files, a newline a line of its own, `"` and `\` end or
+# escape a quoted value: a secret holding one would be cut, or would write configuration.
+_UNSAFE_IN_CONFIG = re.compile(r'[\x00-\x1f\x7f;"\\]')
 
 
 def secrets_context(mode: SecretsMode) -> dict[str, SecretsMode]:
@@ -331,6 +339,12 @@ def _resolved_secret(value: object, minimum: int) -> str:
         invalid(
             "secret was not resolved (still a {{ ... }} expression); define the vault_* "
             "variable and pass the vault password"
+        )
+    if _UNSAFE_IN_CONFIG.search(value) or value != value.strip():
+        invalid(
+            "secret has a character that cannot sit in an Asterisk or phone configuration line "
+            '(a control character, ; " or \\, or a space at either end); generate a new one, '
+            "e.g. openssl rand -base64 24"
         )
     if len(value) < minimum:
         invalid(

@@ -150,3 +150,21 @@ def test_a_broken_overlay_is_refused_by_the_validator_and_by_ansible(
     assert result.returncode != 0
     assert "the overlay is broken" in result.stderr
     assert fragment in " ".join(result.stderr.split())
+
+
+def test_a_trunk_added_to_production_must_be_pointed_at_the_lab(staging_copy: Path) -> None:
+    """Found by review: staging inherited every production trunk, real server included."""
+    city_file = staging_copy.parent / "production" / "group_vars" / "city_kazan.yml"
+    data = yaml.safe_load(city_file.read_text())
+    new = dict(data[KZ]["trunks"][1], id="kazan-new-operator", priority=3)
+    data[KZ]["trunks"].append(new)
+    city_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    errors = [str(e) for e in validate(staging_copy, skip_encrypted=True).errors]
+    assert (
+        f"{OVERLAY_FILE}: citypbx_overlay.overrides.kazan.trunks.kazan-new-operator: "
+        "isolate_trunks: the base's trunk would reach its real operator; override server and "
+        "match to point it at the lab"
+    ) in errors
+    result = ansible_host_vars(staging_copy, "pbx-staging")
+    assert result.returncode != 0
+    assert "isolate_trunks" in result.stderr

@@ -148,3 +148,132 @@ def test_asterisks_lines_name_the_release_file_and_its_city(release) -> None:
         "city kazan: [2026-12-02 06:39:03.279] ERROR[4932] config_options.c: Could not find "
         "option 'bogus_option' at line 7 of pjsip.d/city_kazan.conf"
     )
+
+
+# ---- the flow, with Asterisk's side replaced (the real one is in molecule/calls) -------------
+
+
+class FakeAsterisk:
+    """Stands in for the live and the candidate Asterisk: records reloads, can fail."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, release: ModuleType) -> None:
+        self.reloads: list[list[str]] = []
+        self.fail_reload: BaseException | None = None
+        self.live_errors: list[str] = []
+        monkeypatch.setattr(release, "check_candidate", lambda *_args: None)
+        monkeypatch.setattr(release, "asterisk_cli", lambda *_args, **_kw: "")
+        monkeypatch.setattr(release, "run_reloads", self._reload)
+        monkeypatch.setattr(release, "probe_live", lambda *_args: ([], list(self.live_errors), []))
+
+    def _reload(self, kinds: list[str]) -> None:
+        self.reloads.append(list(kinds))
+        if self.fail_reload is not None:
+            failure, self.fail_reload = self.fail_reload, None
+            raise failure
+
+
+def options(root: Path, files: dict[str, str], **changes: object) -> Options:
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    listed = [{"path": p, "content": c} for p, c in files.items()]
+    return Options(root=str(root), files=listed, owner=owner, group=group, **changes)
+
+
+def deploy(release, root: Path, version: str, **changes: object) -> str:
+    files = {**FILES, "pjsip.d/city_kazan.conf": f"kazan {version}\n"}
+    return release.present(options(root, files, keep=2, **changes))["release"]
+
+
+def test_rollback_goes_to_what_was_live_before_not_to_the_older_id(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """R1 live; R2 rolled out and rolled back; R3 rolled out: back from R3 is R1, and
+    pruning to two releases kept R1 (found by review: id order would give R2)."""
+    FakeAsterisk(monkeypatch, release)
+    r1 = deploy(release, tmp_path, "v1")
+    r2 = deploy(release, tmp_path, "v2")
+    assert release.rollback(options(tmp_path, {}))["release"] == r1
+    r3 = deploy(release, tmp_path, "v3")
+    kept = release.Releases(tmp_path, "root", grp.getgrgid(os.getgid()).gr_name).ids()
+    assert r1 in kept
+    assert r2 not in kept
+    assert release.rollback(options(tmp_path, {}))["release"] == r1
+    assert r3 != r1
+
+
+def test_a_timeout_after_the_switch_switches_back(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    fake = FakeAsterisk(monkeypatch, release)
+    r1 = deploy(release, tmp_path, "v1")
+    fake.fail_reload = release.subprocess.TimeoutExpired("asterisk -rx", 30)
+    with pytest.raises(release.ReleaseError, match=f"switched back to release {r1}"):
+        deploy(release, tmp_path, "v2")
+    releases = release.Releases(tmp_path, "root", grp.getgrgid(os.getgid()).gr_name)
+    assert releases.current() == r1
+    assert releases.ids() == [r1]  # the failed release is gone
+    assert (tmp_path / "pjsip.d" / "city_kazan.conf").read_text() == "kazan v1\n"
+    assert fake.reloads[-1] == ["pjsip"]  # and the old files were reloaded
+
+
+def test_an_error_in_the_live_log_switches_back(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    fake = FakeAsterisk(monkeypatch, release)
+    r1 = deploy(release, tmp_path, "v1")
+    fake.live_errors = ["[2026-12-02 07:00:00.000] ERROR[1] res_sorcery_config.c: Could not"]
+    with pytest.raises(release.ReleaseError, match=r"Asterisk said: .*res_sorcery_config\.c"):
+        deploy(release, tmp_path, "v2")
+    assert release.Releases(tmp_path, "root", grp.getgrgid(os.getgid()).gr_name).current() == r1
+
+
+def test_one_city_rollout_keeps_the_other_cities_expectations(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The files of the other cities are carried over, so are their expectations (found by
+    review: the new plan's expectations of Ufa failed a Kazan-only rollout)."""
+    FakeAsterisk(monkeypatch, release)
+    ufa = {"city": "ufa", "endpoints": ["ufa-old-endpoint"]}
+    kazan = {"city": "kazan", "endpoints": ["kazan-tattelecom"]}
+    deploy(release, tmp_path, "v1", expect=[kazan, ufa])
+    new_ufa = {"city": "ufa", "endpoints": ["ufa-renamed-endpoint"]}
+    r2 = deploy(release, tmp_path, "v2", expect=[kazan, new_ufa], only_cities=["kazan"])
+    manifest = release.Releases(tmp_path, "root", grp.getgrgid(os.getgid()).gr_name).manifest(r2)
+    assert manifest["expect"] == [kazan, ufa]
+
+
+def test_a_real_include_directory_is_refused_not_deleted(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    FakeAsterisk(monkeypatch, release)
+    deploy(release, tmp_path, "v1")
+    link = tmp_path / "queues.d"
+    link.unlink()
+    link.mkdir()
+    (link / "hand-made.conf").write_text("a hand edit\n")
+    with pytest.raises(release.ReleaseError, match="is a real directory again"):
+        deploy(release, tmp_path, "v2")
+    assert (link / "hand-made.conf").read_text() == "a hand edit\n"
+
+
+def test_release_files_are_roots_and_only_readable_by_the_group(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    FakeAsterisk(monkeypatch, release)
+    r1 = deploy(release, tmp_path, "v1")
+    for path in (tmp_path / "releases" / r1).rglob("*"):
+        info = path.stat()
+        assert info.st_uid == os.getuid()
+        assert info.st_mode & 0o027 == 0, path  # no write for the group, nothing for others

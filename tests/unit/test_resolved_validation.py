@@ -151,3 +151,40 @@ def test_odd_resolved_data_is_reported_never_raised(path: tuple[Any, ...], value
         assert line.startswith(f"{WHERE}: "), line
         assert "; " in line, line
     assert report.ok == (report.company is not None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Abcdefghijklmnop;qualify=1",  # `;` starts a comment in Asterisk's files
+        "Abcdefghijklmnop\nqualify_frequency = 1",  # a newline writes a line of its own
+        " Abcdefghijklmnopq",
+        'Abcdefghij"klmnopq',
+        "Abcdefghij\\klmnopq",
+    ],
+)
+def test_a_secret_that_cannot_sit_in_a_config_line_is_refused(value: str) -> None:
+    """Found by review: a resolved secret went verbatim into pjsip.conf."""
+    variables = production_host_vars()
+    variables[KZ]["trunks"][0]["password"] = value
+    errors = errors_of(variables)
+    prefix = f"{WHERE}: {KZ}.trunks[0].password: "
+    assert [e for e in errors if e.startswith(prefix) and "character" in e], errors
+    assert not [e for e in errors if value.strip() in e]
+
+
+def test_a_trunk_username_that_cannot_sit_in_a_config_line_is_refused() -> None:
+    variables = production_host_vars()
+    variables[KZ]["trunks"][0]["username"] = "8435550100;x"
+    errors = errors_of(variables)
+    assert [e for e in errors if f"{KZ}.trunks[0].username: " in e], errors
+
+
+def test_a_pbx_host_in_no_city_group_is_refused() -> None:
+    """Found by review: a host left out of every city group deployed an empty release."""
+    variables = production_host_vars()
+    variables["group_names"] = ["all", "pbx"]
+    assert errors_of(variables) == [
+        f"{WHERE}: group_names: the host is in no city_<slug> group, so a rollout would remove "
+        "every city from it; add it to the city groups it serves under `cities` in the inventory"
+    ]
