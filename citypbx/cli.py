@@ -132,13 +132,20 @@ def _render(inventory: str, host: str, out: str, vault_password_file: str | None
         print(f"FAILED: {len(result.report.errors)} error(s); nothing written", file=sys.stderr)
         return EXIT_INVALID
     root = Path(out)
+    if root.exists() and (not root.is_dir() or root.is_symlink() or root.stat().st_mode & 0o077):
+        print(
+            f"citypbx: error: {root} is not a private directory (it would hold SIP passwords); "
+            "name a new directory or one only you can read (chmod 700)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    root.chmod(0o700)  # the files hold SIP passwords
     for file in result.files:
         target = root / "etc" / "asterisk" / file.path
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        with os.fdopen(os.open(target, flags, 0o600), "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
             handle.write(file.content)
     served = ", ".join(result.plan.served) if result.plan else ""
     print(f"OK: {len(result.files)} files for {host} ({served}) in {root}")

@@ -22,7 +22,7 @@ HOST = "pbx1.citypbx.example"
 _REFERENCE = re.compile(r"\{\{\s*(vault_\w+)\s*\}\}")
 
 
-def test_secret(name: str) -> str:
+def secret_for(name: str) -> str:
     """The value a vault_* name resolves to in these tests."""
     return "t-" + hashlib.sha256(name.encode()).hexdigest()[:30]
 
@@ -33,7 +33,7 @@ def _resolve(node: Any) -> Any:
     if isinstance(node, list):
         return [_resolve(value) for value in node]
     if isinstance(node, str) and (match := _REFERENCE.fullmatch(node.strip())):
-        return test_secret(match[1])
+        return secret_for(match[1])
     return node
 
 
