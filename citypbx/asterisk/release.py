@@ -251,8 +251,13 @@ def new_release_id(files: Mapping[str, str]) -> str:
 def asterisk_cli(command: str, config: str | None = None, timeout: float = 30) -> str:
     """One console command (`asterisk [-C CONFIG] -rx COMMAND`); its output."""
     argv = ["asterisk", *(["-C", config] if config else []), "-rx", command]
-    # Fixed words and the kit's own paths; no shell.
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    try:
+        # Fixed words and the kit's own paths; no shell.
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    except OSError as exc:
+        raise ReleaseError(
+            f"cannot run asterisk ({exc.strerror}); is Asterisk installed?"
+        ) from None
     if done.returncode != 0:
         answer = (done.stderr or done.stdout).strip()[:300]
         raise ReleaseError(f"`asterisk -rx '{command}'` failed ({done.returncode}): {answer}")
@@ -387,6 +392,8 @@ class Candidate:
             elif source.name.startswith("pjsip"):
                 text = quiet_pjsip(text, closed)
             self._write(source.name, text)
+        # Its log is what the check reads: always the candidate's own, whatever the host has.
+        self._write("logger.conf", CANDIDATE_LOGGER)
         for path, content in self.files.items():
             self._write(
                 path, quiet_pjsip(content, closed) if path.startswith("pjsip.d/") else content

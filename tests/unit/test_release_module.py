@@ -277,3 +277,38 @@ def test_release_files_are_roots_and_only_readable_by_the_group(
         info = path.stat()
         assert info.st_uid == os.getuid()
         assert info.st_mode & 0o027 == 0, path  # no write for the group, nothing for others
+
+
+def test_the_candidate_copy_is_isolated_and_logs_to_its_own_file(
+    release,
+    tmp_path: Path,
+) -> None:
+    """What a throwaway Asterisk is given (found by a lab run: without a logger.conf of its
+    own it wrote no log, and the release was refused as unchecked)."""
+    live = tmp_path / "etc"
+    live.mkdir()
+    (live / "asterisk.conf").write_text(
+        "[directories]\nastetcdir => /etc/asterisk\n\n[options]\nrunuser = asterisk\n"
+    )
+    (live / "pjsip_transports.conf").write_text("[transport-udp]\nbind = 192.0.2.10:5060\n")
+    (live / "logger.conf").write_text("[logfiles]\nmessages.log => notice\nsyslog.local0 => *\n")
+    files = {"pjsip.d/city_kazan.conf": "[kazan-tattelecom]\nqualify_frequency = 30\n"}
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    candidate = release.Candidate(live, files, owner, group, 5)
+    try:
+        candidate.prepare()
+        etc = candidate.etc
+        assert (etc / "logger.conf").read_text() == release.CANDIDATE_LOGGER
+        conf = (etc / "asterisk.conf").read_text()
+        assert f"astetcdir => {etc}" in conf
+        assert f"astrundir => {candidate.dir}/run" in conf
+        assert "/etc/asterisk" not in conf
+        assert "runuser = asterisk" in conf  # the live [options] are kept
+        assert "192.0.2.10" not in (etc / "pjsip_transports.conf").read_text()
+        assert "qualify_frequency = 0" in (etc / "pjsip.d" / "city_kazan.conf").read_text()
+        with pytest.raises(release.ReleaseError, match="wrote no log"):
+            candidate.log()  # never started: unchecked, never "no errors"
+    finally:
+        candidate.stop()
+    assert not candidate.dir.exists()
