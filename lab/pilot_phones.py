@@ -120,14 +120,14 @@ def resync_check(sim: PhoneSim, phone: Phone) -> str:
     shutil.rmtree(RESYNC_COPY, ignore_errors=True)
     shutil.copytree(INVENTORY, RESYNC_COPY)
     try:
-        city_file = RESYNC_COPY / "group_vars" / f"city_{phone.extension.city}.yml"
-        data = yaml.safe_load(city_file.read_text())
+        # Staging is an overlay of production: the change is one more override.
+        overlay_file = RESYNC_COPY / "group_vars" / "all" / "overlay.yml"
+        data = yaml.safe_load(overlay_file.read_text())
         new_name = f"{phone.extension.name} resync"
-        for salon in data[f"citypbx_city_{phone.extension.city}"]["salons"]:
-            for ext in salon["extensions"]:
-                if ext["extension"] == phone.extension.extension:
-                    ext["name"] = new_name
-        city_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+        city = data["citypbx_overlay"]["overrides"].setdefault(phone.extension.city, {})
+        salon = city.setdefault("salons", {}).setdefault(phone.extension.salon, {})
+        salon.setdefault("extensions", {})[phone.extension.extension] = {"name": new_name}
+        overlay_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
         notifies_before = sum(1 for m in phone.messages() if m.method == "NOTIFY")
         publish(RESYNC_COPY)
         deadline = time.monotonic() + 10

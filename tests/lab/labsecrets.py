@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
+from citypbx.inventory import load_inventory
 from citypbx.inventory.names import endpoint_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -127,20 +128,18 @@ class LabInventory:
 
     def __init__(self, root: Path, password_file: Path = LAB_VAULT_PASSWORD) -> None:
         self.root = root
-        group_vars = root / "group_vars"
-        self.secrets = read_vault(group_vars / "all" / "vault.yml", password_file)
-        self.operators: dict[str, Any] = _load(group_vars / "all" / "operators.yml")[
-            "citypbx_operators"
-        ]
-        holidays = _load(group_vars / "all" / "holidays.yml").get("citypbx_holidays") or []
+        # Through the kit's own loader: it reads an overlay inventory (staging) as Ansible does.
+        variables = {v.name: v.value for v in load_inventory(root).variables}
+        self.secrets = read_vault(root / "group_vars" / "all" / "vault.yml", password_file)
+        self.operators: dict[str, Any] = variables["citypbx_operators"]
+        holidays = variables.get("citypbx_holidays") or []
         self.holidays: set[date] = {date.fromisoformat(str(day)) for day in holidays}
         self.cities: dict[str, LabCity] = {}
         self.extensions: dict[str, LabExtension] = {}
         self.trunks: dict[str, LabTrunk] = {}
-        for path in sorted(group_vars.glob("city_*.yml")):
-            for name, city in _load(path).items():
-                if name.startswith("citypbx_city_"):
-                    self._add_city(name.removeprefix("citypbx_city_"), city)
+        for name, city in sorted(variables.items()):
+            if name.startswith("citypbx_city_") and isinstance(city, dict):
+                self._add_city(name.removeprefix("citypbx_city_"), city)
 
     def _add_city(self, slug: str, city: dict[str, Any]) -> None:
         self.cities[slug] = LabCity(
