@@ -165,13 +165,18 @@ def parse_log(text: str) -> list[LogLine]:
     return lines
 
 
-def config_problems(text: str) -> list[LogLine]:
-    """Log lines that say a configuration was refused: every ERROR, and the WARNINGs of the
-    configuration parsers (a bad dialplan line is only a WARNING of pbx_config.c)."""
+def config_problems(text: str, *, any_error: bool = True) -> list[LogLine]:
+    """Log lines that say a configuration was refused: every ERROR (or, with `any_error`
+    false, for a live PBX whose calls log errors of their own, the ERRORs of the
+    configuration parsers only), and the parsers' WARNINGs (a bad dialplan line is only a
+    WARNING of pbx_config.c)."""
     return [
         line
         for line in parse_log(text)
-        if (line.level == "ERROR" or (line.level == "WARNING" and _config_source(line.source)))
+        if (
+            (line.level == "ERROR" and (any_error or _config_source(line.source)))
+            or (line.level == "WARNING" and _config_source(line.source))
+        )
         and not any(pattern.search(line.text) for pattern in BENIGN)
     ]
 

@@ -127,3 +127,19 @@ def test_contacts_by_aor_with_their_status() -> None:
 def test_version_of_core_show_version() -> None:
     assert cli.parse_version(captured("core_show_version.txt")) == "22.10.1+dfsg+~cs6.17.60671434-1"
     assert cli.parse_version("Unable to connect to remote asterisk") == ""
+
+
+def test_on_a_live_pbx_only_the_configurations_errors_count() -> None:
+    """A busy PBX logs call errors during the probe: they are not a broken release."""
+    call_error = (
+        "[2026-12-02 07:00:00.100] ERROR[77][C-00000001] res_rtp_asterisk.c: RTP Read error"
+    )
+    refused = next(
+        line for line in captured("candidate_broken.log").splitlines() if "config_options.c" in line
+    )
+    text = f"{call_error}\n{refused}\n"
+    assert [p.source for p in cli.config_problems(text)] == [
+        "res_rtp_asterisk.c",
+        "config_options.c",
+    ]
+    assert [p.source for p in cli.config_problems(text, any_error=False)] == ["config_options.c"]
