@@ -18,17 +18,14 @@ import copy
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from benchlib import BIN, REPO, timed
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = REPO / ".venv" / "bin"
 PRODUCTION = REPO / "inventories" / "production"
 HOST = "pbx1.bench.example"
 _REFERENCE = re.compile(r"\{\{\s*(vault_\w+)\s*\}\}")
@@ -136,15 +133,6 @@ def write_inventory(root: Path, cities: int) -> None:
     path = group_vars / "all" / "vault.yml"
     path.write_text(yaml.safe_dump(vault), "utf-8")
     path.chmod(0o600)
-
-
-def timed(command: list[str]) -> tuple[float, str]:
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    return elapsed, result.stdout
 
 
 def main() -> None:

@@ -16,26 +16,14 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = REPO / ".venv" / "bin"
+from benchlib import BIN, REPO, timed
+
 STAGING = REPO / "inventories" / "staging"
 VAULT = ["--vault-password-file", str(REPO / ".lab" / "vault-password")]
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-def timed(command: list[str]) -> tuple[float, str]:
-    """Wall time of COMMAND (run from the repository root) and its output; fails loudly."""
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    return elapsed, result.stdout
 
 
 def main() -> None:

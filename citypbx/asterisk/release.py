@@ -34,27 +34,9 @@ from pathlib import Path
 from typing import Any
 
 try:  # as part of the citypbx package (controller, tests)
-    from citypbx.asterisk.cli import (
-        Expectation,
-        Loaded,
-        config_problems,
-        missing,
-        parse_contexts,
-        parse_endpoints,
-        parse_modules,
-        parse_registrations,
-    )
+    from citypbx.asterisk import cli
 except ImportError:  # pragma: no cover - on the PBX, where Ansible shipped both files
-    from ansible.module_utils.citypbx_asterisk_cli import (  # type: ignore[no-redef]
-        Expectation,
-        Loaded,
-        config_problems,
-        missing,
-        parse_contexts,
-        parse_endpoints,
-        parse_modules,
-        parse_registrations,
-    )
+    from ansible.module_utils import citypbx_asterisk_cli as cli  # type: ignore[no-redef]
 
 INCLUDE_DIRS = ("pjsip.d", "extensions.d", "queues.d", "voicemail.d")
 # The gentlest reload that applies a change to each include directory (ASTERISK.md).
@@ -264,18 +246,18 @@ def asterisk_cli(command: str, config: str | None = None, timeout: float = 30) -
     return done.stdout
 
 
-def loaded_state(config: str | None = None) -> Loaded:
-    return Loaded(
-        contexts=parse_contexts(asterisk_cli("dialplan show", config)),
-        endpoints=parse_endpoints(asterisk_cli("pjsip show endpoints", config)),
-        registrations=parse_registrations(asterisk_cli("pjsip show registrations", config)),
-        modules=parse_modules(asterisk_cli("module show", config)),
+def loaded_state(config: str | None = None) -> cli.Loaded:
+    return cli.Loaded(
+        contexts=cli.parse_contexts(asterisk_cli("dialplan show", config)),
+        endpoints=cli.parse_endpoints(asterisk_cli("pjsip show endpoints", config)),
+        registrations=cli.parse_registrations(asterisk_cli("pjsip show registrations", config)),
+        modules=cli.parse_modules(asterisk_cli("module show", config)),
     )
 
 
-def expectations(raw: Sequence[Mapping[str, Any]]) -> list[Expectation]:
+def expectations(raw: Sequence[Mapping[str, Any]]) -> list[cli.Expectation]:
     return [
-        Expectation(
+        cli.Expectation(
             city=str(item.get("city", "")),
             contexts=tuple(str(c) for c in item.get("contexts") or ()),
             endpoints=tuple(str(e) for e in item.get("endpoints") or ()),
@@ -319,7 +301,9 @@ def rebind_transports(text: str, ports: dict[str, int]) -> str:
         if header:
             section = header["name"]
         if section and re.match(r"^\s*bind\s*=", line):
-            out.append(f"bind = 127.0.0.1:{ports.setdefault(section, _free_port())}")
+            if section not in ports:
+                ports[section] = _free_port()
+            out.append(f"bind = 127.0.0.1:{ports[section]}")
         elif not re.match(r"^\s*external_(media|signaling)_address\s*=", line):
             out.append(line)
     return "\n".join(out) + "\n"
@@ -533,7 +517,7 @@ class Options:
 
 
 def check_candidate(
-    options: Options, files: Files, expected: list[Expectation], live_modules: Mapping[str, str]
+    options: Options, files: Files, expected: list[cli.Expectation], live_modules: Mapping[str, str]
 ) -> None:
     candidate = Candidate(
         Path(options.root), files, options.owner, options.group, options.candidate_timeout
@@ -543,14 +527,14 @@ def check_candidate(
         candidate.prepare()
         candidate.start()
         state = loaded_state(candidate.config)
-        problems = missing(state, expected)
+        problems = cli.missing(state, expected)
         problems += [
             f"module {name} does not run"
             for name, status in sorted(live_modules.items())
             if status == "Running" and state.modules.get(name) != "Running"
         ]
         log = candidate.log()
-        errors = [located(line.line, candidate.etc) for line in config_problems(log)]
+        errors = [located(line.line, candidate.etc) for line in cli.config_problems(log)]
     finally:
         candidate.stop()
     if problems or errors:
@@ -563,19 +547,19 @@ def check_candidate(
 
 
 def probe_live(
-    expected: list[Expectation], log_file: str, offset: int
+    expected: list[cli.Expectation], log_file: str, offset: int
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     """What is missing, Asterisk's new error lines, and per city what is loaded."""
     time.sleep(_SETTLE)
     state = loaded_state()
-    problems = missing(state, expected)
+    problems = cli.missing(state, expected)
     # Calls in progress log errors of their own: only the configuration's count here.
     live_log = log_since(log_file, offset)
-    errors = [line.line for line in config_problems(live_log, any_error=False)]
+    errors = [line.line for line in cli.config_problems(live_log, any_error=False)]
     return problems, errors, city_report(state, expected)
 
 
-def city_report(state: Loaded, expected: list[Expectation]) -> list[dict[str, Any]]:
+def city_report(state: cli.Loaded, expected: list[cli.Expectation]) -> list[dict[str, Any]]:
     """Per city: how many of its contexts, endpoints and registrations are loaded, and the
     state of each registration (Registered, Rejected, ...)."""
 
@@ -697,7 +681,7 @@ def _present(options: Options, releases: Releases) -> dict[str, Any]:
         result["cities"] = report
         return result
 
-    check_candidate(options, files, expected, parse_modules(asterisk_cli("module show")))
+    check_candidate(options, files, expected, cli.parse_modules(asterisk_cli("module show")))
 
     if not previous and current_files:
         # The first release on a host of the old layout: what was live stays reachable.
@@ -715,37 +699,55 @@ def _present(options: Options, releases: Releases) -> dict[str, Any]:
         },
     )
     kinds = sorted({reload_kind(p) for p in changed} or set(RELOADS))
-    offset = log_size(options.log_file)
-    releases.switch(release)
-    report = []
     try:
-        run_reloads(kinds)
-        problems, errors, report = probe_live(expected, options.log_file, offset)
-    except BaseException as exc:  # a timeout, an OSError, an interrupt: never stay switched
-        _switch_back(releases, release, previous, kinds)
-        if isinstance(exc, ReleaseError | subprocess.TimeoutExpired | OSError):
-            raise ReleaseError(
-                f"release {release} could not be applied ({exc}); "
-                + (f"switched back to release {previous}" if previous else "no release before it")
-            ) from None
+        report = _apply(releases, release, previous, kinds, expected, options.log_file)
+    except ReleaseError:
+        releases.remove(release)
         raise
-    if problems or errors:
-        message = f"release {release} failed on the live Asterisk" + details(problems, errors)
-        _switch_back(releases, release, previous, kinds)
-        if previous:
-            message += f"; switched back to release {previous} and reloaded"
-        raise ReleaseError(message)
     releases.prune(options.keep)
     result.update(changed=True, release=release, previous=previous, reloads=kinds, cities=report)
     return result
 
 
-def _switch_back(releases: Releases, release: str, previous: str, kinds: Sequence[str]) -> None:
-    if previous:
-        releases.switch(previous)
+def _apply(  # noqa: PLR0917 - each a different fact of one activation
+    releases: Releases,
+    release: str,
+    back_to: str,
+    kinds: Sequence[str],
+    expected: list[cli.Expectation],
+    log_file: str,
+) -> list[dict[str, Any]]:
+    """Switch to RELEASE, reload KINDS and probe the live Asterisk; on any failure (a probe
+    that finds something missing or an error in the log, a timeout, an OSError, an interrupt)
+    switch back to BACK_TO and reload, so that the host never stays on a release that failed.
+    Returns what each city has loaded; raises ReleaseError saying what failed and where the
+    host is now."""
+    back = f"switched back to release {back_to} and reloaded" if back_to else "no release before it"
+    offset = log_size(log_file)
+    releases.switch(release)
+    try:
+        run_reloads(kinds)
+        problems, errors, report = probe_live(expected, log_file, offset)
+    except BaseException as exc:
+        _switch_back(releases, back_to, kinds)
+        if isinstance(exc, ReleaseError | subprocess.TimeoutExpired | OSError):
+            raise ReleaseError(f"release {release} could not be applied ({exc}); {back}") from None
+        raise
+    if problems or errors:
+        _switch_back(releases, back_to, kinds)
+        raise ReleaseError(
+            f"release {release} failed on the live Asterisk"
+            + details(problems, errors)
+            + f"; {back}"
+        )
+    return report
+
+
+def _switch_back(releases: Releases, back_to: str, kinds: Sequence[str]) -> None:
+    if back_to:
+        releases.switch(back_to)
         with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
             run_reloads(kinds)
-    releases.remove(release)
 
 
 def rollback(options: Options) -> dict[str, Any]:
@@ -756,7 +758,8 @@ def rollback(options: Options) -> dict[str, Any]:
 
 def _rollback(options: Options, releases: Releases) -> dict[str, Any]:
     """Back to the release the current one replaced (its manifest says which), whatever the
-    ids' order: after a rollback and a new rollout, back goes to what was live before."""
+    ids' order: after a rollback and a new rollout, back goes to what was live before, and
+    a second rollback goes further back (to what the target itself replaced), not forth."""
     current = releases.current()
     target = releases.previous_of(current) if current else ""
     if not target:
@@ -777,31 +780,7 @@ def _rollback(options: Options, releases: Releases) -> dict[str, Any]:
     if options.check_mode:
         return result
     expected = expectations(releases.manifest(target).get("expect") or [])
-    offset = log_size(options.log_file)
-    releases.switch(target)
-    try:
-        run_reloads(kinds)
-        problems, errors, result["cities"] = probe_live(expected, options.log_file, offset)
-    except BaseException as exc:
-        releases.switch(current)
-        with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
-            run_reloads(kinds)
-        if isinstance(exc, ReleaseError | subprocess.TimeoutExpired | OSError):
-            raise ReleaseError(
-                f"release {target} could not be applied ({exc}); stayed on release {current}"
-            ) from None
-        raise
-    if problems or errors:
-        releases.switch(current)
-        with contextlib.suppress(ReleaseError, subprocess.TimeoutExpired, OSError):
-            run_reloads(kinds)
-        raise ReleaseError(
-            f"release {target} did not load on the live Asterisk"
-            + details(problems, errors)
-            + f"; stayed on release {current}"
-        )
-    # The release rolled back to now replaces the one it was rolled back from: a second
-    # rollback goes further back, not forth.
+    result["cities"] = _apply(releases, target, current, kinds, expected, options.log_file)
     return result
 
 

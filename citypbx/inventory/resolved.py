@@ -51,6 +51,20 @@ def served_cities(group_names: object) -> list[str]:
     )
 
 
+def host_variables(
+    group_names: object, cities: Mapping[str, object], operators: object, holidays: object
+) -> dict[str, object]:
+    """The variables `validate_host` reads, from the pieces a module is given (a city by its
+    slug; operators or holidays left out when None, so that their absence is reported)."""
+    variables: dict[str, object] = {"group_names": group_names}
+    if operators is not None:
+        variables["citypbx_operators"] = operators
+    if holidays is not None:
+        variables["citypbx_holidays"] = holidays
+    variables.update({f"citypbx_city_{slug}": city for slug, city in cities.items()})
+    return variables
+
+
 def validate_host(host: str, variables: Mapping[str, object]) -> HostReport:
     """Check one host's resolved variables: `group_names`, `citypbx_operators`,
     `citypbx_holidays` and `citypbx_city_<slug>` of every city group the host is in.

@@ -4,7 +4,6 @@ playbook run would (group_vars, host_vars, vault), without contacting the host."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,10 @@ def role_defaults() -> dict[str, Any]:
 def resolve_host_vars(
     inventory: str | Path,
     host: str,
-    names: Iterable[str] | None = None,
     vault_password_file: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The host's variables, templated (vault references resolved) and made plain JSON data.
-
-    `names`: only these (and every citypbx_* variable and group_names); None: those alone.
-    """
+    """The host's citypbx_* and asterisk_* variables and its group_names, templated (vault
+    references resolved) and made plain JSON data."""
     # ansible-core is a dependency of the package; imported here to keep `citypbx validate`
     # fast for those who never render.
     from ansible.errors import AnsibleError  # noqa: PLC0415
@@ -51,7 +47,7 @@ def resolve_host_vars(
             loader.set_vault_secrets([("default", secret)])
             if VaultSecretsContext.current(optional=True) is None:
                 VaultSecretsContext.initialize(VaultSecretsContext([("default", secret)]))
-        return _resolve(loader, inventory, host, names)
+        return _resolve(loader, inventory, host)
     except AnsibleError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InventoryError(
@@ -63,7 +59,6 @@ def _resolve(
     loader: Any,  # noqa: ANN401 - ansible's DataLoader, untyped
     inventory: str | Path,
     host: str,
-    names: Iterable[str] | None,
 ) -> dict[str, Any]:
     from ansible.inventory.manager import InventoryManager  # noqa: PLC0415
     from ansible.template import Templar  # noqa: PLC0415
@@ -77,7 +72,7 @@ def _resolve(
     variables = VariableManager(loader=loader, inventory=manager).get_vars(
         host=found, include_hostvars=False
     )
-    wanted = set(names or ()) | {"group_names"}
+    wanted = {"group_names"}
     wanted |= {name for name in variables if str(name).startswith(("citypbx_", "asterisk_"))}
     templar = Templar(loader=loader, variables=variables)
     resolved = {

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..inventory.models import COS_LEVELS, City, Menu, Operator, Salon, Trunk
 from ..inventory.names import endpoint_name, mailbox_pin
-from ..inventory.types import Destination
+from ..inventory.types import Destination, NonEmptyStr, RingTimeout
 from .dialplan import (
     EMERGENCY_NUMBERS,
     DialPattern,
@@ -29,45 +31,32 @@ from .dialplan import (
     outbound_patterns,
 )
 
+ROLE_PREFIX = "asterisk_city_"
 
-@dataclass(frozen=True)
-class CitySettings:
+
+class CitySettings(BaseModel):
     """Host-wide choices of the asterisk_city role (its defaults/main.yml is the one place
-    their defaults are written)."""
+    their defaults are written), checked like the inventory: strict, no unknown key."""
 
-    language: str
-    phone_codecs: tuple[str, ...]
-    internal_ring_timeout: int
-    outbound_ring_timeout: int
-    recordings_dir: str
-    transport: str  # a transport the asterisk role created, e.g. transport-udp
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    language: NonEmptyStr
+    phone_codecs: list[NonEmptyStr] = Field(min_length=1)
+    internal_ring_timeout: RingTimeout
+    outbound_ring_timeout: RingTimeout
+    recordings_dir: NonEmptyStr
+    transport: NonEmptyStr  # a transport the asterisk role created, e.g. transport-udp
 
     @classmethod
     def from_role_vars(cls, variables: Mapping[str, object]) -> CitySettings:
-        """From the role's variables (asterisk_city_*), as Ansible or `citypbx render` has them."""
-
-        def text(name: str) -> str:
-            value = variables[f"asterisk_city_{name}"]
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"asterisk_city_{name} must be a non-empty string")
-            return value
-
-        def number(name: str) -> int:
-            value = variables[f"asterisk_city_{name}"]
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"asterisk_city_{name} must be a positive whole number")
-            return value
-
-        codecs = variables["asterisk_city_phone_codecs"]
-        if not isinstance(codecs, list | tuple) or not codecs:
-            raise ValueError("asterisk_city_phone_codecs must be a non-empty list")
-        return cls(
-            language=text("language"),
-            phone_codecs=tuple(str(codec) for codec in codecs),
-            internal_ring_timeout=number("internal_ring_timeout"),
-            outbound_ring_timeout=number("outbound_ring_timeout"),
-            recordings_dir=text("recordings_dir"),
-            transport=text("transport"),
+        """From the role's variables (asterisk_city_*), as Ansible or `citypbx render` has
+        them; raises pydantic's ValidationError (located by field name)."""
+        return cls.model_validate(
+            {
+                name: variables[ROLE_PREFIX + name]
+                for name in cls.model_fields
+                if ROLE_PREFIX + name in variables
+            }
         )
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+from ..inventory.errors import issues_from_validation_error
 from ..inventory.issues import Issue
 from ..inventory.resolved import HostReport, validate_host
-from .asterisk import CitySettings, HostPlan, host_plan
+from .asterisk import ROLE_PREFIX, CitySettings, HostPlan, host_plan
 from .render import RenderedFile, render_host
 
 
@@ -35,13 +38,17 @@ def build_host(
     inventory's values). Nothing is rendered when anything is invalid.
     """
     report = validate_host(host, variables)
+    settings = None
     try:
         settings = CitySettings.from_role_vars(role_vars)
-    except (KeyError, ValueError) as exc:
-        problem = f"{exc.args[0]} is not set" if isinstance(exc, KeyError) else str(exc)
-        issue = Issue(f"host {host}", ("asterisk_city",), f"{problem}; fix the role variable")
-        report = HostReport(host, (*report.errors, issue), None)
-    if not report.ok or report.company is None:
+    except ValidationError as exc:
+        # Located as the role variables are named: asterisk_city_<field>.
+        issues = [
+            Issue(issue.file, (f"{ROLE_PREFIX}{issue.loc[0]}", *issue.loc[1:]), issue.message)
+            for issue in issues_from_validation_error(exc, f"host {host}", ())
+        ]
+        report = HostReport(host, (*report.errors, *issues), None)
+    if not report.ok or report.company is None or settings is None:
         return HostRender(report, None, ())
     company = report.company
     plan = host_plan(host, company.cities, company.operators, company.holidays, settings)

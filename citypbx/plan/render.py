@@ -10,24 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from ..asterisk.release import RELOAD_OF_DIR, reload_kind
 from .asterisk import HostPlan
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "asterisk" / "etc" / "asterisk"
 
-# How a change to a file is applied without dropping calls (see ../shared ASTERISK.md and
-# roles/asterisk/vars/main.yml). Written once: the release module on the host reads it from
-# the files it is given.
-ReloadClass = Literal["pjsip", "dialplan", "queues", "voicemail"]
-INCLUDE_DIRS: dict[str, ReloadClass] = {
-    "pjsip.d": "pjsip",
-    "extensions.d": "dialplan",
-    "queues.d": "queues",
-    "voicemail.d": "voicemail",
-}
+# The include directories and how a change to each is applied without dropping calls are the
+# release's facts (citypbx/asterisk/release.py, which the PBX runs): written there once.
+INCLUDE_DIRS = tuple(RELOAD_OF_DIR)
 SHARED_DIALPLAN = "extensions.d/00-citypbx.conf"
 
 
@@ -38,7 +31,7 @@ class RenderedFile:
 
     path: str
     content: str
-    reload: ReloadClass
+    reload: str  # pjsip, dialplan, queues or voicemail (release.RELOADS)
     city: str
     secret: bool  # holds passwords or PINs: never shown in a diff or a log
 
@@ -66,13 +59,13 @@ def render_host(plan: HostPlan, templates_dir: Path = TEMPLATES_DIR) -> list[Ren
         RenderedFile(
             SHARED_DIALPLAN,
             _template(SHARED_DIALPLAN + ".j2", templates_dir).render(host=plan),
-            "dialplan",
+            reload_kind(SHARED_DIALPLAN),
             "",
             secret=False,
         )
     ]
     for city in plan.cities:
-        for directory, reload in INCLUDE_DIRS.items():
+        for directory in INCLUDE_DIRS:
             text = _template(f"{directory}/city.conf.j2", templates_dir).render(
                 city=city, settings=plan.settings
             )
@@ -80,7 +73,7 @@ def render_host(plan: HostPlan, templates_dir: Path = TEMPLATES_DIR) -> list[Ren
                 RenderedFile(
                     f"{directory}/city_{city.slug}.conf",
                     text,
-                    reload,
+                    RELOAD_OF_DIR[directory],
                     city.slug,
                     secret=directory in {"pjsip.d", "voicemail.d"},
                 )

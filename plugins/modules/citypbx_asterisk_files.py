@@ -104,6 +104,8 @@ errors:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
+    from citypbx.asterisk.release import SHARED
+    from citypbx.inventory.resolved import host_variables
     from citypbx.plan.build import build_host
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
     IMPORT_ERROR: ImportError | None = error
@@ -133,12 +135,9 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
     params = module.params
     host = params["host"]
-    variables: dict[str, object] = {
-        "group_names": params["group_names"],
-        "citypbx_operators": params["operators"],
-        "citypbx_holidays": params["holidays"],
-    }
-    variables.update({f"citypbx_city_{slug}": city for slug, city in params["cities"].items()})
+    variables = host_variables(
+        params["group_names"], params["cities"], params["operators"], params["holidays"]
+    )
     settings = params["settings"]
     transport = settings.get("asterisk_city_transport")
     if transport not in params["transports"]:
@@ -177,7 +176,7 @@ def main() -> None:
         }
         for city in result.plan.cities
     ]
-    expect.append({"city": "all cities", "contexts": list(result.plan.shared_contexts)})
+    expect.append({"city": SHARED, "contexts": list(result.plan.shared_contexts)})
     module.exit_json(
         changed=False, files=files, expect=expect, served=list(result.plan.served), errors=[]
     )

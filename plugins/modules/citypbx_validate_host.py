@@ -72,7 +72,7 @@ served:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    from citypbx.inventory.resolved import served_cities, validate_host
+    from citypbx.inventory.resolved import host_variables, served_cities, validate_host
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
     IMPORT_ERROR: ImportError | None = error
 else:
@@ -97,11 +97,9 @@ def main() -> None:
     if IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
     params = module.params
-    variables: dict[str, object] = {"group_names": params["group_names"]}
-    for name in ("operators", "holidays"):
-        if params[name] is not None:
-            variables[f"citypbx_{name}"] = params[name]
-    variables.update({f"citypbx_city_{slug}": city for slug, city in params["cities"].items()})
+    variables = host_variables(
+        params["group_names"], params["cities"], params["operators"], params["holidays"]
+    )
     report = validate_host(params["host"], variables)
     errors = [str(issue) for issue in report.errors]
     served = served_cities(params["group_names"])

@@ -17,22 +17,9 @@ from citypbx.inventory import Report, validate
 # Property tests: `make test` runs a fixed, reproducible set of examples (a random test that
 # can fail on a fresh machine blocks landing); `make test-long` draws many new ones, and what
 # it finds is a bug to fix and a case to add to the fixed tests.
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    max_examples=150,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "long",
-    derandomize=False,
-    max_examples=3000,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+_PROPERTY = settings(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", _PROPERTY, derandomize=True, max_examples=150)
+settings.register_profile("long", _PROPERTY, derandomize=False, max_examples=3000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[2]

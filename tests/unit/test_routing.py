@@ -151,3 +151,16 @@ def test_the_plan_says_what_must_load(kazan_plan: CityPlan) -> None:
     assert kazan_plan.registrations == ("kazan-tattelecom",)
     assert kazan_plan.endpoints[:2] == ("kazan-tattelecom", "kazan-rostelecom")
     assert len(kazan_plan.endpoints) == 2 + sum(len(s.extensions) for s in kazan_plan.salons)
+
+
+def test_a_bad_role_setting_is_reported_with_host_and_variable() -> None:
+    """The role's settings go through a strict model like the inventory: every problem at
+    once, named as the role variable, nothing rendered."""
+    settings = {**role_defaults(), "asterisk_city_internal_ring_timeout": "30"}
+    del settings["asterisk_city_transport"]
+    result = build_host(HOST, production_host_vars(), settings)
+    assert not result.ok
+    assert result.files == ()
+    errors = [str(e) for e in result.report.errors]
+    assert f"host {HOST}: asterisk_city_internal_ring_timeout: expected an integer" in errors[0]
+    assert errors[1] == f"host {HOST}: asterisk_city_transport: required key is missing; add it"
