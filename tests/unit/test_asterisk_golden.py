@@ -45,7 +45,7 @@ def test_nine_cities_four_files_each_and_the_shared_dialplan(result) -> None:
 
 
 def test_the_transport_is_the_one_the_settings_name(result) -> None:
-    settings = dataclasses.replace(result.plan.settings, transport="transport-tcp")
+    settings = result.plan.settings.model_copy(update={"transport": "transport-tcp"})
     plan = dataclasses.replace(result.plan, settings=settings)
     pjsip = next(f for f in render_host(plan) if f.path == "pjsip.d/city_kazan.conf")
     assert "transport = transport-tcp" in pjsip.content
