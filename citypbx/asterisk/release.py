@@ -554,6 +554,11 @@ def probe_live(
     state = loaded_state()
     problems = cli.missing(state, expected)
     # Calls in progress log errors of their own: only the configuration's count here.
+    if not Path(log_file).is_file():
+        raise ReleaseError(
+            f"cannot read the live log {log_file}, so Asterisk's errors are unknown; "
+            "check logger.conf (messages.log) and log_file"
+        )
     live_log = log_since(log_file, offset)
     errors = [line.line for line in cli.config_problems(live_log, any_error=False)]
     return problems, errors, city_report(state, expected)
@@ -652,6 +657,11 @@ def _present(options: Options, releases: Releases) -> dict[str, Any]:
     files = desired_files(options, current_files)
     raw_expected = _expected(options, releases, previous)
     expected = expectations(raw_expected)
+    if not any(e.contexts or e.endpoints or e.registrations for e in expected):
+        raise ReleaseError(
+            "nothing to check: the release names no context, endpoint or registration that "
+            "must load (expect); pass what the renderer returns"
+        )
     changed = changed_paths(current_files, files)
     switch_needed = bool(changed) or not previous or not releases.migrated()
     result: dict[str, Any] = {

@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 from module_runner import REPO
 
+from citypbx.asterisk import cli
 from citypbx.asterisk import release as release_module
 from citypbx.asterisk.release import Options
 
@@ -179,8 +180,12 @@ def options(root: Path, files: dict[str, str], **changes: object) -> Options:
     return Options(root=str(root), files=listed, owner=owner, group=group, **changes)
 
 
+KAZAN_LOADS = [{"city": "kazan", "endpoints": ["kazan-tattelecom"]}]
+
+
 def deploy(release, root: Path, version: str, **changes: object) -> str:
     files = {**FILES, "pjsip.d/city_kazan.conf": f"kazan {version}\n"}
+    changes.setdefault("expect", KAZAN_LOADS)
     return release.present(options(root, files, keep=2, **changes))["release"]
 
 
@@ -312,3 +317,36 @@ def test_the_candidate_copy_is_isolated_and_logs_to_its_own_file(
     finally:
         candidate.stop()
     assert not candidate.dir.exists()
+
+
+# ---- fail closed (found in the review of the whole change) ------------------------------------
+
+
+def test_a_release_with_nothing_expected_is_refused(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """No expectations would make every probe pass: refused before anything is written."""
+    FakeAsterisk(monkeypatch, release)
+    with pytest.raises(release.ReleaseError, match="nothing to check"):
+        release.present(options(tmp_path, FILES, expect=[]))
+    assert (
+        not (tmp_path / "releases").exists()
+        or release.Releases(tmp_path, "root", grp.getgrgid(os.getgid()).gr_name).ids() == []
+    )
+
+
+def test_a_live_log_that_cannot_be_read_fails_the_probe(
+    release,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Errors nobody can read are not "no errors"."""
+    monkeypatch.setattr(release, "loaded_state", lambda *_args: cli.Loaded())
+    monkeypatch.setattr(release, "_SETTLE", 0)
+    with pytest.raises(release.ReleaseError, match="cannot read the live log"):
+        release.probe_live([], str(tmp_path / "no-such.log"), 0)
+    log = tmp_path / "messages.log"
+    log.write_text("[2026-12-02 07:00:00.000] NOTICE[1] pbx.c: fine\n")
+    assert release.probe_live([], str(log), 0) == ([], [], [])
