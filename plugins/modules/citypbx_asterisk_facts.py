@@ -20,6 +20,12 @@ options:
   config:
     description: asterisk.conf of the instance to ask (C(asterisk -C)); the live one by default.
     type: path
+  wait_booted:
+    description:
+      - Seconds to wait first until Asterisk answers and has fully booted
+        (C(core waitfullybooted)); C(0) asks at once.
+    type: int
+    default: 0
 notes:
   - Supports check mode.
 author:
@@ -62,6 +68,7 @@ registrations:
 
 import dataclasses
 import subprocess
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.citypbx_asterisk_cli import (
@@ -91,9 +98,24 @@ def ask(command: str, config: str | None) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def wait_booted(config: str | None, seconds: int) -> None:
+    """Until Asterisk answers `core waitfullybooted` or SECONDS have passed."""
+    deadline = time.monotonic() + seconds
+    while ask("core waitfullybooted", config) is None and time.monotonic() < deadline:
+        time.sleep(1)
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec={"config": {"type": "path"}}, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "config": {"type": "path"},
+            "wait_booted": {"type": "int", "default": 0},
+        },
+        supports_check_mode=True,
+    )
     config = module.params["config"]
+    if module.params["wait_booted"] > 0:
+        wait_booted(config, module.params["wait_booted"])
     answers = {key: ask(command, config) for key, command in COMMANDS.items()}
     version = parse_version(answers["version"] or "")
     module.exit_json(

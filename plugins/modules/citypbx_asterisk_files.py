@@ -104,82 +104,33 @@ errors:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    from citypbx.asterisk.release import SHARED
-    from citypbx.inventory.resolved import host_variables
-    from citypbx.plan.build import build_host
+    from citypbx.controller import RENDER_ASTERISK_SPEC, render_asterisk_files
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
     IMPORT_ERROR: ImportError | None = error
+    RENDER_ASTERISK_SPEC = {}
 else:
     IMPORT_ERROR = None
 
 
+# In a playbook the action plugin of the same name (plugins/action/) does the work
+# in-process; this module serves `ansible -m` and documents the arguments.
 def main() -> None:
+    if IMPORT_ERROR is not None:
+        # Without the package there is no spec to check against: say what is missing.
+        bare = AnsibleModule(argument_spec={}, bypass_checks=True, no_log=True)
+        bare.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
     module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "group_names": {"type": "list", "elements": "str", "required": True},
-            "cities": {"type": "dict", "required": True},
-            "operators": {"type": "dict", "required": True},
-            "holidays": {"type": "list", "elements": "raw", "required": True},
-            "settings": {"type": "dict", "required": True},
-            "transports": {"type": "list", "elements": "str", "required": True},
-            "only_cities": {"type": "list", "elements": "str", "default": []},
-        },
+        argument_spec=RENDER_ASTERISK_SPEC,
         supports_check_mode=True,
         # The arguments hold secrets: never log the invocation. They are not marked no_log
         # one by one because Ansible would then mask every substring of their values
         # ("kazan", "pjsip") in the result; the tasks set no_log and report errors apart.
         no_log=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
-    params = module.params
-    host = params["host"]
-    variables = host_variables(
-        params["group_names"], params["cities"], params["operators"], params["holidays"]
-    )
-    settings = params["settings"]
-    transport = settings.get("asterisk_city_transport")
-    if transport not in params["transports"]:
-        module.fail_json(
-            msg=f"host {host}: asterisk_city_transport {transport!r} is not a transport the "
-            f"asterisk role created ({', '.join(params['transports']) or 'none'}); "
-            "use one of them or add its protocol to asterisk_sip_protocols",
-            errors=[],
-        )
-    result = build_host(host, variables, settings)
-    errors = [str(issue) for issue in result.report.errors]
-    if not result.ok or result.plan is None:
-        module.fail_json(
-            msg=f"host {host}: {len(errors)} error(s) in its city data:\n" + "\n".join(errors),
-            errors=errors,
-        )
-    only = set(params["only_cities"])
-    unknown = sorted(only - set(result.plan.served))
-    if unknown:
-        module.fail_json(
-            msg=f"host {host} does not serve {', '.join(unknown)} "
-            f"(it serves {', '.join(result.plan.served)})",
-            errors=[],
-        )
-    files = [
-        {"path": f.path, "content": f.content, "reload": f.reload, "city": f.city}
-        for f in result.files
-        if not only or f.city in only or f.city == ""
-    ]
-    expect = [
-        {
-            "city": city.slug,
-            "contexts": list(city.contexts),
-            "endpoints": list(city.endpoints),
-            "registrations": list(city.registrations),
-        }
-        for city in result.plan.cities
-    ]
-    expect.append({"city": SHARED, "contexts": list(result.plan.shared_contexts)})
-    module.exit_json(
-        changed=False, files=files, expect=expect, served=list(result.plan.served), errors=[]
-    )
+    result = render_asterisk_files(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -72,45 +72,33 @@ served:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    from citypbx.inventory.resolved import host_variables, served_cities, validate_host
+    from citypbx.controller import VALIDATE_HOST_SPEC, validate_host_variables
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
     IMPORT_ERROR: ImportError | None = error
+    VALIDATE_HOST_SPEC = {}
 else:
     IMPORT_ERROR = None
 
 
+# In a playbook the action plugin of the same name (plugins/action/) does the work
+# in-process; this module serves `ansible -m` and documents the arguments.
 def main() -> None:
+    if IMPORT_ERROR is not None:
+        # Without the package there is no spec to check against: say what is missing.
+        bare = AnsibleModule(argument_spec={}, bypass_checks=True, no_log=True)
+        bare.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
     module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "group_names": {"type": "list", "elements": "str", "required": True},
-            "cities": {"type": "dict", "required": True},
-            "operators": {"type": "raw"},
-            "holidays": {"type": "raw"},
-        },
+        argument_spec=VALIDATE_HOST_SPEC,
         supports_check_mode=True,
         # The arguments hold secrets: never log the invocation. They are not marked no_log
         # one by one because Ansible would then mask every substring of their values
         # ("kazan", "pjsip") in the result; the tasks set no_log and report errors apart.
         no_log=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("citypbx"), exception=str(IMPORT_ERROR))
-    params = module.params
-    variables = host_variables(
-        params["group_names"], params["cities"], params["operators"], params["holidays"]
-    )
-    report = validate_host(params["host"], variables)
-    errors = [str(issue) for issue in report.errors]
-    served = served_cities(params["group_names"])
-    if errors:
-        module.fail_json(
-            msg=f"{len(errors)} error(s) in what the inventory gives host {params['host']}:\n"
-            + "\n".join(errors),
-            errors=errors,
-            served=served,
-        )
-    module.exit_json(changed=False, errors=[], served=served)
+    result = validate_host_variables(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

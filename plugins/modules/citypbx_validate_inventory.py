@@ -87,9 +87,14 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 try:
-    from citypbx.inventory import InventoryNotFoundError, validate
+    from citypbx.controller import VALIDATE_INVENTORY_SPEC, validate_inventory_directory
 except ImportError:
     CITYPBX_IMPORT_ERROR: str | None = traceback.format_exc()
+    VALIDATE_INVENTORY_SPEC = {
+        "path": {"type": "path", "required": True},
+        "vault_password_file": {"type": "path", "no_log": False},
+        "skip_encrypted": {"type": "bool", "default": True},
+    }
 else:
     CITYPBX_IMPORT_ERROR = None
 
@@ -98,44 +103,16 @@ INSTALL_HINT = (
     "running Ansible: pip install -e ."
 )
 
+# What the task runs in ansible-playbook (plugins/action/citypbx_validate_inventory.py);
+# this module serves `ansible -m` and documents the arguments.
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = VALIDATE_INVENTORY_SPEC
+
 
 def run(path: str, vault_password_file: str | None, skip_encrypted: bool) -> dict[str, Any]:
-    """Validate and build the module result (pure: no AnsibleModule, easy to test).
-
-    Returns a dict with `failed`, `msg`, `errors`, `warnings`, `summary` and `changed` (False).
-    """
-    try:
-        report = validate(path, vault_password_file, skip_encrypted=skip_encrypted)
-    except InventoryNotFoundError as exc:
-        return {
-            "changed": False,
-            "failed": True,
-            "msg": str(exc),
-            "errors": [str(exc)],
-            "warnings": [],
-            "summary": {},
-        }
-    errors = [str(issue) for issue in report.errors]
-    if errors:
-        msg = f"{len(errors)} error(s) in the inventory {path}:\n" + "\n".join(errors)
-    else:
-        msg = f"OK: {report.summary}"
-    return {
-        "changed": False,
-        "failed": bool(errors),
-        "msg": msg,
-        "errors": errors,
-        "warnings": [str(issue) for issue in report.warnings],
-        "summary": report.summary.as_dict(),
-    }
-
-
-ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
-    "path": {"type": "path", "required": True},
-    # A path, not a secret: no_log would only hide it from the output.
-    "vault_password_file": {"type": "path", "no_log": False},
-    "skip_encrypted": {"type": "bool", "default": True},
-}
+    """Validate and build the module result (pure: no AnsibleModule, easy to test)."""
+    return validate_inventory_directory(
+        {"path": path, "vault_password_file": vault_password_file, "skip_encrypted": skip_encrypted}
+    )
 
 
 def main() -> None:

@@ -39,8 +39,16 @@ def run_module(path: Path, args: dict[str, Any], tmp_path: Path) -> ModuleRun:
     """Run the module at PATH as Ansible does: its own process, arguments as JSON."""
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    # Ansible ships plugins/module_utils/ beside the module; here they are found by adding
+    # that directory to the ansible.module_utils package before the module runs.
+    bootstrap = (
+        "import runpy, sys, ansible.module_utils as utils;"
+        f"utils.__path__.append({str(REPO / 'plugins' / 'module_utils')!r});"
+        "sys.argv = sys.argv[1:];"
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     completed = subprocess.run(
-        [sys.executable, str(path), str(args_file)],
+        [sys.executable, "-c", bootstrap, str(path), str(args_file)],
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,

@@ -1,0 +1,344 @@
+"""The state of a host the kit manages, read and converged in one pass (stdlib only).
+
+Shipped to the managed host as module_utils (plugins/module_utils/citypbx_host.py links
+here) and used by the modules citypbx_host_state (read) and citypbx_host_files (converge).
+One module call instead of a task per file, package and unit is what makes an idempotent
+re-run cheap: every per-task round trip to a host costs more than the work itself.
+
+Nothing here prints file contents: a caller that ships secrets marks its task no_log.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The highest file mode (set-uid, set-gid, sticky and rwx for all).
+MAX_MODE = 0o7777
+
+#: Values of `systemctl is-enabled` that mean "starts at boot".
+ENABLED = frozenset({"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"})
+
+
+@dataclass(frozen=True)
+class WantedFile:
+    """A file the host must hold, byte for byte, with its owner and mode."""
+
+    path: str
+    content: str
+    owner: str = "root"
+    group: str = "root"
+    mode: int = 0o644
+    #: What makes a change to it effective (a name the caller maps to a reload).
+    apply: str = ""
+
+
+@dataclass(frozen=True)
+class WantedDirectory:
+    path: str
+    owner: str = "root"
+    group: str = "root"
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
+class WantedService:
+    """A systemd unit that must be enabled at boot and running."""
+
+    name: str
+
+
+@dataclass
+class Outcome:
+    changed_files: list[str] = field(default_factory=list)
+    applies: list[str] = field(default_factory=list)
+    changed_directories: list[str] = field(default_factory=list)
+    started_services: list[str] = field(default_factory=list)
+    closed_files: list[str] = field(default_factory=list)
+    daemon_reloaded: bool = False
+    #: (path, before, after) of changed text files, for --diff.
+    diffs: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.changed_files
+            or self.changed_directories
+            or self.started_services
+            or self.closed_files
+        )
+
+
+class HostError(Exception):
+    """A wanted state that cannot be reached; the message names the path and the cause."""
+
+
+def parse_mode(value: str | int) -> int:
+    """'0640' or 0o640 -> 0o640; anything else is refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    elif isinstance(value, str) and value.isdigit() and all(c in "01234567" for c in value):
+        mode = int(value, 8)
+    else:
+        raise HostError(f"mode {value!r} is not an octal mode such as '0640'")
+    if not 0 <= mode <= MAX_MODE:
+        raise HostError(f"mode {value!r} is out of range")
+    return mode
+
+
+def _ids(owner: str, group: str, what: str) -> tuple[int, int]:
+    try:
+        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise HostError(f"{what}: owner {owner}:{group} does not exist on this host") from None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_state(path: str) -> dict[str, object]:
+    """sha256, owner, group and mode of PATH; {'exists': False} when there is none."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    if not stat.S_ISREG(info.st_mode):
+        return {"exists": True, "regular": False}
+    try:
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        owner = str(info.st_uid)
+    try:
+        group = grp.getgrgid(info.st_gid).gr_name
+    except KeyError:
+        group = str(info.st_gid)
+    return {
+        "exists": True,
+        "regular": True,
+        "sha256": _sha256(Path(path).read_bytes()),
+        "owner": owner,
+        "group": group,
+        "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+    }
+
+
+def wanted_state(wanted: WantedFile) -> dict[str, object]:
+    """What file_state reads once WANTED is in place (to compare without shipping content)."""
+    return {
+        "exists": True,
+        "regular": True,
+        "sha256": _sha256(wanted.content.encode()),
+        "owner": wanted.owner,
+        "group": wanted.group,
+        "mode": f"{wanted.mode:04o}",
+    }
+
+
+def _write(wanted: WantedFile, uid: int, gid: int) -> None:
+    """Write atomically: a private temporary file beside it, owner and mode set, renamed."""
+    target = Path(wanted.path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(wanted.content.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chown(temporary, uid, gid)
+        Path(temporary).chmod(wanted.mode)
+        Path(temporary).replace(target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def converge_directories(
+    directories: Iterable[WantedDirectory], outcome: Outcome, check: bool
+) -> None:
+    for wanted in directories:
+        uid, gid = _ids(wanted.owner, wanted.group, wanted.path)
+        path = Path(wanted.path)
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            outcome.changed_directories.append(wanted.path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.mkdir(mode=0o700)  # private until its owner and mode are set
+                os.chown(path, uid, gid)
+                path.chmod(wanted.mode)
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            raise HostError(f"{wanted.path} exists and is not a directory; move it away")
+        if (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, wanted.mode):
+            outcome.changed_directories.append(wanted.path)
+            if not check:
+                os.chown(path, uid, gid)
+                path.chmod(wanted.mode)
+
+
+def converge_files(
+    files: Iterable[WantedFile], outcome: Outcome, check: bool, diff: bool = False
+) -> None:
+    for wanted in files:
+        path = Path(wanted.path)
+        if not path.is_absolute():
+            raise HostError(f"{wanted.path}: the path must be absolute")
+        uid, gid = _ids(wanted.owner, wanted.group, wanted.path)
+        if not path.parent.is_dir() and not check:
+            raise HostError(f"{wanted.path}: its directory {path.parent} does not exist")
+        have = file_state(wanted.path)
+        if have.get("exists") and not have.get("regular"):
+            raise HostError(f"{wanted.path} exists and is not a regular file; move it away")
+        if have == wanted_state(wanted):
+            continue
+        outcome.changed_files.append(wanted.path)
+        if wanted.apply and wanted.apply not in outcome.applies:
+            outcome.applies.append(wanted.apply)
+        if diff:
+            before = path.read_text(errors="replace") if have.get("exists") else ""
+            outcome.diffs.append((wanted.path, before, wanted.content))
+        if not check:
+            _write(wanted, uid, gid)
+
+
+def close_to_others(directories: Iterable[str], outcome: Outcome, check: bool) -> None:
+    """Take every permission of 'others' from the regular files below each directory."""
+    for top in directories:
+        for root, _dirs, names in os.walk(top):
+            for name in names:
+                path = Path(root) / name
+                try:
+                    info = path.lstat()
+                except FileNotFoundError:
+                    continue  # rotated away while we walked
+                if stat.S_ISREG(info.st_mode) and info.st_mode & 0o007:
+                    outcome.closed_files.append(str(path))
+                    if not check:
+                        path.chmod(stat.S_IMODE(info.st_mode) & ~0o007)
+
+
+def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
+    # Fixed words and unit names from the task; no shell.
+    return subprocess.run(  # noqa: S603
+        ["systemctl", *args],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def unit_states(names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Unit name -> {'enabled': is-enabled's word, 'active': is-active's word}."""
+    states = {}
+    for name in names:
+        enabled = _systemctl("is-enabled", name).stdout.strip() or "not-found"
+        active = _systemctl("is-active", name).stdout.strip() or "unknown"
+        states[name] = {"enabled": enabled, "active": active}
+    return states
+
+
+def converge_services(
+    services: Sequence[WantedService], outcome: Outcome, check: bool, units_changed: bool
+) -> None:
+    if units_changed and not check:
+        done = _systemctl("daemon-reload")
+        if done.returncode != 0:
+            raise HostError(f"systemctl daemon-reload failed: {done.stderr.strip()}")
+        outcome.daemon_reloaded = True
+    for name, state in unit_states(s.name for s in services).items():
+        if state["enabled"] in ENABLED and state["active"] == "active":
+            continue
+        outcome.started_services.append(name)
+        if check:
+            continue
+        done = _systemctl("enable", "--now", name)
+        if done.returncode != 0:
+            raise HostError(
+                f"systemctl enable --now {name} failed: {done.stderr.strip()}; "
+                f"see journalctl -u {name}"
+            )
+
+
+def converge(
+    files: Sequence[WantedFile],
+    *,
+    directories: Sequence[WantedDirectory] = (),
+    services: Sequence[WantedService] = (),
+    private_trees: Sequence[str] = (),
+    check: bool = False,
+    diff: bool = False,
+) -> Outcome:
+    """Directories first, then files, then units (daemon-reload when a unit file changed)."""
+    outcome = Outcome()
+    converge_directories(directories, outcome, check)
+    converge_files(files, outcome, check, diff)
+    units_changed = any(p.startswith("/etc/systemd/") for p in outcome.changed_files)
+    converge_services(services, outcome, check, units_changed)
+    close_to_others(private_trees, outcome, check)
+    return outcome
+
+
+def os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    """ID, VERSION_ID, PRETTY_NAME... of the host ({} when the file is missing)."""
+    values = {}
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            values[key.strip()] = value.strip().strip("\"'")
+    return values
+
+
+def package_versions(names: Sequence[str]) -> dict[str, str]:
+    """Package -> installed version; "" for a package not (fully) installed."""
+    versions = dict.fromkeys(names, "")
+    if not names:
+        return versions
+    try:
+        # Fixed words and package names from the task; no shell.
+        done = subprocess.run(  # noqa: S603
+            ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n", *names],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return versions
+    for line in done.stdout.splitlines():
+        package, _, rest = line.partition("\t")
+        version, _, status = rest.partition("\t")
+        # "ii " = wanted install, installed, no error.
+        if package in versions and status.strip() == "ii":
+            versions[package] = version
+    return versions
+
+
+def files_match(wanted: Mapping[str, Mapping[str, object]]) -> dict[str, bool]:
+    """Path -> whether the file on the host is exactly the state described (see wanted_state)."""
+    return {path: file_state(path) == dict(state) for path, state in wanted.items()}
+
+
+def invocation_without_contents(params: Mapping[str, object]) -> dict[str, object]:
+    """A module's arguments as Ansible echoes them (invocation), file contents left out."""
+    shown = dict(params)
+    files = params.get("files")
+    shown["files"] = [
+        {key: value for key, value in f.items() if key != "content"}
+        for f in (files if isinstance(files, list) else [])
+        if isinstance(f, dict)
+    ]
+    return {"module_args": shown}

@@ -1,0 +1,1 @@
+../../citypbx/host.py

@@ -1,0 +1,212 @@
+"""citypbx.host, the one-pass convergence behind citypbx_host_files and citypbx_host_state:
+files byte for byte with owner and mode, directories, closing trees to others, and the
+state read that lets a role skip work. Units and packages are exercised on a real host by
+Molecule (molecule/default)."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+from pathlib import Path
+
+import pytest
+from module_runner import REPO, run_module
+
+from citypbx import host
+from citypbx.host import HostError, WantedDirectory, WantedFile
+
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def wanted(path: Path, content: str = "a = 1\n", mode: int = 0o640, apply: str = "x") -> WantedFile:
+    return WantedFile(str(path), content, OWNER, GROUP, mode, apply)
+
+
+def test_module_utils_link_is_the_package_file() -> None:
+    link = REPO / "plugins" / "module_utils" / "citypbx_host.py"
+    assert link.resolve() == (REPO / "citypbx" / "host.py").resolve()
+
+
+def test_a_missing_file_is_written_with_its_mode_and_reported(tmp_path: Path) -> None:
+    target = tmp_path / "rtp.conf"
+    outcome = host.converge([wanted(target, apply="rtp")])
+    assert outcome.changed_files == [str(target)]
+    assert outcome.applies == ["rtp"]
+    assert target.read_text() == "a = 1\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    files = [wanted(tmp_path / "a.conf", apply="rtp"), wanted(tmp_path / "b.conf", apply="cdr")]
+    host.converge(files)
+    again = host.converge(files)
+    assert not again.changed
+    assert again.applies == []
+
+
+def test_only_the_changed_file_and_its_apply_are_reported(tmp_path: Path) -> None:
+    files = [wanted(tmp_path / "a.conf", apply="rtp"), wanted(tmp_path / "b.conf", apply="cdr")]
+    host.converge(files)
+    files[1] = wanted(tmp_path / "b.conf", content="b = 2\n", apply="cdr")
+    outcome = host.converge(files)
+    assert outcome.changed_files == [str(tmp_path / "b.conf")]
+    assert outcome.applies == ["cdr"]
+
+
+def test_a_mode_change_alone_is_a_change(tmp_path: Path) -> None:
+    target = tmp_path / "a.conf"
+    host.converge([wanted(target)])
+    target.chmod(0o644)  # someone opened it to others
+    outcome = host.converge([wanted(target)])
+    assert outcome.changed_files == [str(target)]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_check_mode_reports_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "a.conf"
+    outcome = host.converge([wanted(target)], check=True)
+    assert outcome.changed_files == [str(target)]
+    assert not target.exists()
+
+
+def test_diff_holds_before_and_after(tmp_path: Path) -> None:
+    target = tmp_path / "a.conf"
+    host.converge([wanted(target)])
+    outcome = host.converge([wanted(target, content="a = 2\n")], diff=True)
+    assert outcome.diffs == [(str(target), "a = 1\n", "a = 2\n")]
+
+
+def test_an_unknown_owner_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    files = [
+        wanted(tmp_path / "a.conf"),
+        WantedFile(str(tmp_path / "b.conf"), "x\n", "no-such-user-citypbx", GROUP),
+    ]
+    with pytest.raises(HostError, match="no-such-user-citypbx"):
+        host.converge(files)
+
+
+def test_a_directory_where_a_file_belongs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.conf").mkdir()
+    with pytest.raises(HostError, match="not a regular file"):
+        host.converge([wanted(tmp_path / "a.conf")])
+
+
+def test_a_symlink_is_not_followed(tmp_path: Path) -> None:
+    """A link planted where a file belongs must not redirect the write."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("keep\n")
+    (tmp_path / "a.conf").symlink_to(elsewhere)
+    with pytest.raises(HostError, match="not a regular file"):
+        host.converge([wanted(tmp_path / "a.conf")])
+    assert elsewhere.read_text() == "keep\n"
+
+
+def test_a_relative_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(HostError, match="absolute"):
+        host.converge([WantedFile("etc/a.conf", "x", OWNER, GROUP)])
+
+
+def test_directories_are_created_with_their_mode(tmp_path: Path) -> None:
+    target = tmp_path / "rec" / "kazan"
+    directories = [WantedDirectory(str(target), OWNER, GROUP, 0o750)]
+    outcome = host.converge([], directories=directories)
+    assert outcome.changed_directories == [str(target)]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+    assert not host.converge([], directories=directories).changed
+
+
+def test_private_trees_lose_every_permission_of_others(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    opened = tmp_path / "sub" / "Master.csv"
+    opened.write_text("cdr\n")
+    opened.chmod(0o644)
+    closed = tmp_path / "messages.log"
+    closed.write_text("log\n")
+    closed.chmod(0o640)
+    outcome = host.converge([], private_trees=[str(tmp_path)])
+    assert outcome.closed_files == [str(opened)]
+    assert stat.S_IMODE(opened.stat().st_mode) == 0o640
+    assert not host.converge([], private_trees=[str(tmp_path)]).changed
+
+
+@pytest.mark.parametrize("value", ["640x", "rw-r-----", "99999", True, -1, "0o640"])
+def test_odd_modes_are_refused(value: object) -> None:
+    with pytest.raises(HostError):
+        host.parse_mode(value)  # type: ignore[arg-type]
+
+
+def test_state_says_which_files_differ(tmp_path: Path) -> None:
+    same, other = wanted(tmp_path / "a.conf"), wanted(tmp_path / "b.conf")
+    host.converge([same, other])
+    (tmp_path / "b.conf").write_text("edited by hand\n")
+    states = {f.path: host.wanted_state(f) for f in (same, other, wanted(tmp_path / "c.conf"))}
+    assert host.files_match(states) == {
+        str(tmp_path / "a.conf"): True,
+        str(tmp_path / "b.conf"): False,
+        str(tmp_path / "c.conf"): False,
+    }
+
+
+def test_os_release_is_read(tmp_path: Path) -> None:
+    release = tmp_path / "os-release"
+    release.write_text('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_ID="13"\n')
+    assert host.os_release(str(release)) == {
+        "PRETTY_NAME": "Debian GNU/Linux 13 (trixie)",
+        "ID": "debian",
+        "VERSION_ID": "13",
+    }
+    assert host.os_release(str(tmp_path / "none")) == {}
+
+
+def test_the_files_module_runs_as_ansible_runs_it(tmp_path: Path) -> None:
+    module = REPO / "plugins" / "modules" / "citypbx_host_files.py"
+    target = tmp_path / "a.conf"
+    args = {
+        "files": [
+            {
+                "path": str(target),
+                "content": "s = 1\n",
+                "owner": OWNER,
+                "group": GROUP,
+                "mode": "0600",
+                "apply": "pjsip",
+            }
+        ],
+    }
+    first = run_module(module, args, tmp_path)
+    assert first.result["changed"] is True, first.stdout
+    assert first.result["applies"] == ["pjsip"]
+    assert "s = 1" not in first.stdout  # contents are not returned
+    second = run_module(module, args, tmp_path)
+    assert second.result["changed"] is False
+
+
+def test_the_files_module_refuses_a_file_without_content(tmp_path: Path) -> None:
+    module = REPO / "plugins" / "modules" / "citypbx_host_files.py"
+    run = run_module(module, {"files": [{"path": str(tmp_path / "a")}]}, tmp_path)
+    assert run.result.get("failed") is True
+    assert not (tmp_path / "a").exists()
+
+
+def test_the_state_module_reports_differing_files_without_content(tmp_path: Path) -> None:
+    module = REPO / "plugins" / "modules" / "citypbx_host_state.py"
+    args = {
+        "files": [
+            {
+                "path": str(tmp_path / "a"),
+                "content": "secret-ish\n",
+                "owner": OWNER,
+                "group": GROUP,
+                "mode": "0600",
+            }
+        ],
+        "packages": ["citypbx-no-such-package"],
+    }
+    run = run_module(module, args, tmp_path)
+    assert run.result["files_differ"] == [str(tmp_path / "a")], run.stdout
+    assert run.result["packages"] == {"citypbx-no-such-package": ""}
+    assert "secret-ish" not in run.stdout
