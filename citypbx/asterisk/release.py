@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,11 +248,19 @@ def asterisk_cli(command: str, config: str | None = None, timeout: float = 30) -
 
 
 def loaded_state(config: str | None = None) -> cli.Loaded:
+    """What the Asterisk of CONFIG has loaded. The four questions are asked at once: each
+    is its own console process, and asking them one after the other is most of a re-run's
+    probe time."""
+    commands = ("dialplan show", "pjsip show endpoints", "pjsip show registrations", "module show")
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        contexts, endpoints, registrations, modules = pool.map(
+            lambda command: asterisk_cli(command, config), commands
+        )
     return cli.Loaded(
-        contexts=cli.parse_contexts(asterisk_cli("dialplan show", config)),
-        endpoints=cli.parse_endpoints(asterisk_cli("pjsip show endpoints", config)),
-        registrations=cli.parse_registrations(asterisk_cli("pjsip show registrations", config)),
-        modules=cli.parse_modules(asterisk_cli("module show", config)),
+        contexts=cli.parse_contexts(contexts),
+        endpoints=cli.parse_endpoints(endpoints),
+        registrations=cli.parse_registrations(registrations),
+        modules=cli.parse_modules(modules),
     )
 
 
@@ -547,10 +556,11 @@ def check_candidate(
 
 
 def probe_live(
-    expected: list[cli.Expectation], log_file: str, offset: int
+    expected: list[cli.Expectation], log_file: str, offset: int, settle: float = _SETTLE
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """What is missing, Asterisk's new error lines, and per city what is loaded."""
-    time.sleep(_SETTLE)
+    """What is missing, Asterisk's new error lines, and per city what is loaded. SETTLE is
+    the wait for the log of a reload just run; with nothing reloaded there is none."""
+    time.sleep(settle)
     state = loaded_state()
     problems = cli.missing(state, expected)
     # Calls in progress log errors of their own: only the configuration's count here.
@@ -682,7 +692,7 @@ def _present(options: Options, releases: Releases) -> dict[str, Any]:
         return result
     if not switch_needed:
         problems, errors, report = probe_live(
-            expected, options.log_file, log_size(options.log_file)
+            expected, options.log_file, log_size(options.log_file), settle=0
         )
         if problems:
             raise ReleaseError(

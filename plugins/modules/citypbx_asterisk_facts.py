@@ -20,6 +20,14 @@ options:
   config:
     description: asterisk.conf of the instance to ask (C(asterisk -C)); the live one by default.
     type: path
+  gather:
+    description:
+      - What to ask for; the others come back empty. The version is always asked (it tells
+        whether Asterisk answers).
+    type: list
+    elements: str
+    choices: [version, transports, modules, contacts, registrations]
+    default: [version, transports, modules, contacts, registrations]
   wait_booted:
     description:
       - Seconds to wait first until Asterisk answers and has fully booted
@@ -109,6 +117,12 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "config": {"type": "path"},
+            "gather": {
+                "type": "list",
+                "elements": "str",
+                "choices": list(COMMANDS),
+                "default": list(COMMANDS),
+            },
             "wait_booted": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
@@ -116,7 +130,10 @@ def main() -> None:
     config = module.params["config"]
     if module.params["wait_booted"] > 0:
         wait_booted(config, module.params["wait_booted"])
-    answers = {key: ask(command, config) for key, command in COMMANDS.items()}
+    wanted = {"version", *module.params["gather"]}
+    answers = {
+        key: ask(command, config) if key in wanted else None for key, command in COMMANDS.items()
+    }
     version = parse_version(answers["version"] or "")
     module.exit_json(
         changed=False,

@@ -9,6 +9,7 @@ import grp
 import os
 import pwd
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,36 @@ def test_the_state_module_reports_differing_files_without_content(tmp_path: Path
     assert run.result["files_differ"] == [str(tmp_path / "a")], run.stdout
     assert run.result["packages"] == {"citypbx-no-such-package": ""}
     assert "secret-ish" not in run.stdout
+
+
+def test_unit_states_come_from_one_systemctl_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Captured from systemd 257 (Debian 13): a block per unit, in the order asked."""
+    calls = []
+
+    def fake(*args: str) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        out = (
+            "ActiveState=active\nUnitFileState=enabled\n\n"
+            "ActiveState=inactive\nUnitFileState=\n\n"
+            "ActiveState=failed\nUnitFileState=static\n"
+        )
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+    monkeypatch.setattr(host, "_systemctl", fake)
+    states = host.unit_states(["asterisk.service", "nosuch.service", "x.timer"])
+    assert len(calls) == 1
+    assert states == {
+        "asterisk.service": {"enabled": "enabled", "active": "active"},
+        "nosuch.service": {"enabled": "not-found", "active": "inactive"},
+        "x.timer": {"enabled": "static", "active": "failed"},
+    }
+
+
+def test_a_failing_systemctl_reads_as_not_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: no answer from systemd is not 'enabled and running'."""
+    monkeypatch.setattr(
+        host, "_systemctl", lambda *a: subprocess.CompletedProcess(a, 1, "", "no bus")
+    )
+    assert host.unit_states(["asterisk.service"]) == {
+        "asterisk.service": {"enabled": "not-found", "active": "unknown"}
+    }
