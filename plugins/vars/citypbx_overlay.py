@@ -66,6 +66,21 @@ class VarsModule(BaseVarsPlugin):
                 f"{root / OVERLAY_FILE} needs the citypbx package in the Python running Ansible "
                 f"({IMPORT_ERROR}); pip install -e ."
             )
+        supplied = _supplied(root)
+        entities = entities if isinstance(entities, list) else [entities]
+        groups = {entity.name for entity in entities if isinstance(entity, Group)}
+        return {
+            var.name: _trusted(var.value, var.base_file) for var in supplied if var.group in groups
+        }
+
+
+# Ansible asks a vars plugin for every task of every host: the overlay is read once per run
+# (one ansible-playbook process), as host_group_vars reads each group_vars file once.
+_SUPPLIED: dict[Path, list[Any]] = {}
+
+
+def _supplied(root: Path) -> list[Any]:
+    if root not in _SUPPLIED:
         overlay, issues = read_overlay(root)
         supplied = []
         if overlay is not None:
@@ -75,11 +90,8 @@ class VarsModule(BaseVarsPlugin):
             raise AnsibleError(
                 f"{root}: the overlay is broken:\n" + "\n".join(str(issue) for issue in issues)
             )
-        entities = entities if isinstance(entities, list) else [entities]
-        groups = {entity.name for entity in entities if isinstance(entity, Group)}
-        return {
-            var.name: _trusted(var.value, var.base_file) for var in supplied if var.group in groups
-        }
+        _SUPPLIED[root] = supplied
+    return _SUPPLIED[root]
 
 
 def _trusted(value: object, source: Path) -> object:
