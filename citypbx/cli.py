@@ -38,10 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
 
     render = commands.add_parser(
-        "render", help="write every Asterisk file a host would receive, contacting no host"
+        "render",
+        help="write every file a host would receive (Asterisk, nginx, phones), contacting no host",
     )
     render.add_argument("inventory", help="any Ansible inventory source (directory, file, script)")
-    render.add_argument("--host", required=True, help="the PBX host, as the inventory names it")
+    render.add_argument("--host", required=True, help="the host, as the inventory names it")
     render.add_argument("--out", required=True, help="directory to write into (created 0700)")
     render.add_argument(
         "--vault-password-file",
@@ -105,9 +106,7 @@ def _render(inventory: str, host: str, out: str, vault_password_file: str | None
         HostNotFoundError,
         InventoryError,
         resolve_host_vars,
-        role_defaults,
     )
-    from .plan.build import build_host  # noqa: PLC0415
 
     password_file = resolve_vault_password_file(vault_password_file)
     if password_file is not None and not password_file.is_file():
@@ -124,12 +123,19 @@ def _render(inventory: str, host: str, out: str, vault_password_file: str | None
     except InventoryError as exc:
         print(f"citypbx: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    role_vars = {**role_defaults(), **variables}
-    result = build_host(host, variables, role_vars)
-    for error in result.report.errors:
+    groups = set(variables.get("group_names") or ())
+    if not groups & {"pbx", "provisioning"}:
+        print(
+            f"citypbx: error: {host} is in neither the pbx nor the provisioning group: "
+            "it receives no file citypbx renders",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    files, errors, what = _host_files(host, variables, groups)
+    for error in errors:
         print(error)
-    if not result.ok:
-        print(f"FAILED: {len(result.report.errors)} error(s); nothing written", file=sys.stderr)
+    if errors:
+        print(f"FAILED: {len(errors)} error(s); nothing written", file=sys.stderr)
         return EXIT_INVALID
     root = Path(out)
     if root.exists() and (not root.is_dir() or root.is_symlink() or root.stat().st_mode & 0o077):
@@ -140,16 +146,47 @@ def _render(inventory: str, host: str, out: str, vault_password_file: str | None
         )
         return EXIT_USAGE
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for file in result.files:
-        target = root / "etc" / "asterisk" / file.path
+    for path, content in sorted(files.items()):
+        target = root / path
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
         with os.fdopen(os.open(target, flags, 0o600), "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
-            handle.write(file.content)
-    served = ", ".join(result.plan.served) if result.plan else ""
-    print(f"OK: {len(result.files)} files for {host} ({served}) in {root}")
+            handle.write(content)
+    print(f"OK: {len(files)} files for {host} ({'; '.join(what)}) in {root}")
     return EXIT_OK
+
+
+def _host_files(
+    host: str, variables: dict[str, object], groups: set[str]
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Every file the host receives (path below /, content), every error, what was rendered.
+    Rendered whole before any is written, so a failed render writes nothing."""
+    from .plan.ansible_vars import role_defaults  # noqa: PLC0415
+    from .plan.build import build_host  # noqa: PLC0415
+    from .provisioning import ProvisioningError, site  # noqa: PLC0415
+
+    files: dict[str, str] = {}
+    errors: list[str] = []
+    what = []
+    if "pbx" in groups:
+        result = build_host(host, variables, {**role_defaults(), **variables})
+        errors += [str(error) for error in result.report.errors]
+        if result.ok:
+            files |= {f"etc/asterisk/{f.path}": f.content for f in result.files}
+            what.append(f"Asterisk for {', '.join(result.plan.served) if result.plan else ''}")
+    if "provisioning" in groups:
+        try:
+            provisioning = site.host_files(
+                host, {**role_defaults("provisioning_server"), **variables}
+            )
+        except ProvisioningError as exc:
+            errors += str(exc).splitlines()
+        else:
+            files |= {f.path.lstrip("/"): f.content for f in provisioning}
+            phones = sum(1 for f in provisioning if not f.path.startswith("/etc/"))
+            what.append(f"provisioning: {phones} phone files, nginx site and credentials")
+    return files, errors, what
 
 
 def _vault_refs(inventory: str) -> int:

@@ -9,7 +9,9 @@ from typing import Any
 
 import yaml
 
-ROLE_DEFAULTS = Path(__file__).resolve().parents[2] / "roles" / "asterisk_city" / "defaults"
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+#: The roles whose variables `citypbx render` needs, and the prefix of their variables.
+RENDERED_ROLES = {"asterisk_city": "asterisk_", "provisioning_server": "provisioning_server_"}
 
 
 class HostNotFoundError(Exception):
@@ -20,10 +22,11 @@ class InventoryError(Exception):
     """Ansible could not read the inventory or decrypt its vault (the message says which)."""
 
 
-def role_defaults() -> dict[str, Any]:
-    """The asterisk_city role's defaults: the one place they are written."""
-    data = yaml.safe_load((ROLE_DEFAULTS / "main.yml").read_text("utf-8"))
-    return dict(data or {})
+def role_defaults(role: str = "asterisk_city") -> dict[str, Any]:
+    """A role's defaults (defaults/main.yml): the one place they are written. Values that
+    are Ansible expressions (`{{ playbook_dir }}`) mean nothing outside a play: dropped."""
+    data = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text("utf-8")) or {}
+    return {k: v for k, v in dict(data).items() if not (isinstance(v, str) and "{{" in v)}
 
 
 def resolve_host_vars(
@@ -73,7 +76,8 @@ def _resolve(
         host=found, include_hostvars=False
     )
     wanted = {"group_names"}
-    wanted |= {name for name in variables if str(name).startswith(("citypbx_", "asterisk_"))}
+    prefixes = ("citypbx_", *RENDERED_ROLES.values())
+    wanted |= {name for name in variables if str(name).startswith(prefixes)}
     templar = Templar(loader=loader, variables=variables)
     resolved = {
         name: templar.template(variables[name]) for name in sorted(wanted) if name in variables

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from citypbx import httpauth, phones
+    from citypbx import phones, provisioning
     from citypbx.inventory import names
+    from citypbx.provisioning import site
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    httpauth = phones = names = None
+    phones = provisioning = names = site = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -17,30 +18,53 @@ from ansible.errors import AnsibleFilterError
 
 
 def _require() -> None:
-    if names is None or httpauth is None or phones is None:
+    if names is None or provisioning is None or phones is None or site is None:
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
         )
 
 
-def phone_credentials(cities: list[dict[str, Any]], secret: str) -> list[dict[str, str]]:
-    """Provisioning HTTP user (MAC), password and htpasswd line of every phone of CITIES."""
+def _device_dicts(found: Any) -> list[dict[str, str]]:  # noqa: ANN401 - site.Device tuple
+    return [{"mac": d.mac, "password": d.password, "htpasswd": d.htpasswd} for d in found]
+
+
+def phone_credentials(cities: dict[str, Any], secret: str) -> list[dict[str, str]]:
+    """Provisioning HTTP user (MAC), password and htpasswd line of every phone of CITIES
+    ({slug: city data} as Ansible resolved it, validated with the inventory's model)."""
     _require()
-    credentials = []
-    for city in cities:
-        for salon in city["salons"]:
-            for phone in salon.get("phones") or []:
-                mac = phones.normalise_mac(phone["mac"])
-                password = httpauth.device_password(secret, mac)
-                credentials.append(
-                    {
-                        "mac": mac,
-                        "password": password,
-                        "htpasswd": httpauth.htpasswd_line(mac, password),
-                    }
-                )
-    return sorted(credentials, key=lambda c: c["mac"])
+    try:
+        typed = provisioning.validate_cities(cities)
+    except provisioning.ProvisioningError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return _device_dicts(site.devices(typed.values(), secret))
+
+
+def device_credentials(macs: list[str], secret: str) -> list[dict[str, str]]:
+    """The same credentials for a bare list of MACs (a lab or test provisioning server)."""
+    _require()
+    try:
+        return _device_dicts(site.devices_of_macs(macs, secret))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"citypbx_device_credentials: {exc}") from None
+
+
+def _site_settings(variables: dict[str, Any], host: str) -> Any:  # noqa: ANN401 - SiteSettings
+    _require()
+    try:
+        return site.SiteSettings.from_role_vars(host, variables)
+    except provisioning.ProvisioningError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def provisioning_site(variables: dict[str, Any], host: str) -> str:
+    """The nginx site of the provisioning server, from its provisioning_server_* variables."""
+    return site.render_site(_site_settings(variables, host))
+
+
+def dhcp_export(variables: dict[str, Any], host: str) -> str:
+    """The DHCP export (option 66, vendor OUIs) of the provisioning server HOST."""
+    return site.dhcp_export(_site_settings(variables, host), host)
 
 
 def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
@@ -54,21 +78,14 @@ def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-def phone_ouis(_: object = None) -> dict[str, list[str]]:
-    """Vendor -> MAC prefixes (aa:bb:cc) the site routers recognise the phones by."""
-    _require()
-    return {
-        vendor: sorted(":".join(oui[i : i + 2] for i in (0, 2, 4)) for oui in prefixes)
-        for vendor, prefixes in sorted(phones.load_catalog().ouis.items())
-    }
-
-
 class FilterModule:
     """citypbx filters."""
 
     def filters(self) -> dict[str, Any]:
         return {
             "citypbx_phone_credentials": phone_credentials,
+            "citypbx_device_credentials": device_credentials,
+            "citypbx_provisioning_site": provisioning_site,
+            "citypbx_dhcp_export": dhcp_export,
             "citypbx_endpoint_names": endpoint_names,
-            "citypbx_phone_ouis": phone_ouis,
         }

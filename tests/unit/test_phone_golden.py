@@ -224,7 +224,7 @@ def test_grandstream_files_read_back_as_the_phone_reads_them(
 
 def test_every_file_is_one_the_provisioning_server_serves(files: dict) -> None:
     """nginx (role provisioning_server) serves a file named after a MAC to that MAC only."""
-    conf = REPO / "roles/provisioning_server/templates/etc/nginx/sites-available"
+    conf = REPO / "templates/provisioning/etc/nginx/sites-available"
     text = (conf / "citypbx-provisioning.conf.j2").read_text()
     match = re.search(r'location ~ "([^"]+)"', text)
     assert match is not None
