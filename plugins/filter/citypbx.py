@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 try:
@@ -25,6 +26,18 @@ def _require() -> None:
         )
 
 
+def _plain(value: Any) -> Any:  # noqa: ANN401 - any data Ansible hands a filter
+    """Plain dicts, lists and scalars: Ansible 2.19 hands filters lazy containers, whose
+    items are templated only when read through their own methods."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def _device_dicts(found: Any) -> list[dict[str, str]]:  # noqa: ANN401 - site.Device tuple
     return [{"mac": d.mac, "password": d.password, "htpasswd": d.htpasswd} for d in found]
 
@@ -34,7 +47,7 @@ def phone_credentials(cities: dict[str, Any], secret: str) -> list[dict[str, str
     ({slug: city data} as Ansible resolved it, validated with the inventory's model)."""
     _require()
     try:
-        typed = provisioning.validate_cities(cities)
+        typed = provisioning.validate_cities(_plain(cities))
     except provisioning.ProvisioningError as exc:
         raise AnsibleFilterError(str(exc)) from None
     return _device_dicts(site.devices(typed.values(), secret))
@@ -44,7 +57,7 @@ def device_credentials(macs: list[str], secret: str) -> list[dict[str, str]]:
     """The same credentials for a bare list of MACs (a lab or test provisioning server)."""
     _require()
     try:
-        return _device_dicts(site.devices_of_macs(macs, secret))
+        return _device_dicts(site.devices_of_macs(_plain(macs), secret))
     except ValueError as exc:
         raise AnsibleFilterError(f"citypbx_device_credentials: {exc}") from None
 
@@ -52,7 +65,7 @@ def device_credentials(macs: list[str], secret: str) -> list[dict[str, str]]:
 def _site_settings(variables: dict[str, Any], host: str) -> Any:  # noqa: ANN401 - SiteSettings
     _require()
     try:
-        return site.SiteSettings.from_role_vars(host, variables)
+        return site.SiteSettings.from_role_vars(host, _plain(variables))
     except provisioning.ProvisioningError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
