@@ -13,7 +13,11 @@ from ..phones import PhoneCatalog, Vendor
 from .issues import Issue, Loc, format_loc
 from .loader import Variable
 from .models import City, Operator, Salon
-from .types import Destination
+from .types import Destination, Network
+
+#: The widest network an IP trunk may be identified by, per IP version: an operator's
+#: SBCs sit in a few addresses, never in a /8.
+MIN_TRUNK_PREFIX = {4: 16, 6: 32}
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class CrossChecker:
         self.issues: list[Issue] = []
         # First place each company-wide unique value was seen: (kind, value) -> (var, loc).
         self._seen: dict[tuple[str, str], tuple[Variable, Loc]] = {}
+        # Every network an IP trunk is identified by, company-wide: (network, trunk id).
+        self._trunk_networks: list[tuple[Network, str]] = []
 
     def run(self) -> list[Issue]:
         for entry in self.cities:
@@ -183,6 +189,8 @@ class CrossChecker:
                     (*loc, "match"),
                     "auth: ip needs match (the operator's source networks); add them as CIDRs",
                 )
+            for m_index, network in enumerate(trunk.match or ()):
+                self._check_trunk_network(var, (*loc, "match", m_index), network, trunk.id)
             if trunk.password is not None:
                 self._add(
                     var,
@@ -201,6 +209,39 @@ class CrossChecker:
             self._check_destination(var, (*n_loc, "destination"), route.destination)
 
     # ---- salon -------------------------------------------------------------------------------
+
+    def _check_trunk_network(self, var: Variable, loc: Loc, network: Network, trunk: str) -> None:
+        """An IP trunk is whoever sends from its networks: a network that holds strangers, or
+        another trunk's, lets them call as this trunk (on its number, at the company's cost)."""
+        widest = MIN_TRUNK_PREFIX[network.version]
+        if network.prefixlen == 0:
+            self._add(
+                var,
+                loc,
+                f"{network} matches every address: anyone could call as trunk {trunk}; "
+                "list only the operator's own source networks",
+            )
+            return
+        if network.prefixlen < widest:
+            self._add(
+                var,
+                loc,
+                f"{network} is wider than /{widest}: strangers in it could call as trunk "
+                f"{trunk}; list only the operator's own source networks (ask the operator)",
+            )
+        for other, other_trunk in self._trunk_networks:
+            if (
+                other_trunk != trunk
+                and other.version == network.version
+                and network.overlaps(other)
+            ):
+                self._add(
+                    var,
+                    loc,
+                    f"{network} overlaps {other} of trunk {other_trunk}: a call of one would be "
+                    "taken for the other; each trunk's networks must be its operator's own",
+                )
+        self._trunk_networks.append((network, trunk))
 
     def _check_salon(self, entry: CityEntry, index: int, salon: Salon, owned: set[str]) -> None:
         var, loc = entry.var, ("salons", index)

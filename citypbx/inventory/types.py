@@ -76,10 +76,32 @@ ObjectId = Annotated[
 OperatorId = Annotated[
     str, _pattern(r"[a-z][a-z0-9_]*", "an operator id (lower-case letters, digits and '_')")
 ]
-AreaCode = Annotated[str, _pattern(r"\d{3,5}", "an area code (3 to 5 digits)")]
+
+
+def _geographic(code: str) -> str:
+    """Zone 7 (Russia) numbering plan: a city's code is geographic (ABC: 3xx, 4xx, 8xx).
+    The others would make a local call something else (Rossvyaz numbering plan)."""
+    if code.startswith("810"):
+        invalid(f"{code!r}: 810 is the international prefix, not an area code; fix the value")
+    if code[:2] == "80":
+        invalid(f"{code!r}: 800-809 are toll-free and premium-rate codes, not a city's; fix it")
+    if code[0] == "9":
+        invalid(f"{code!r}: 9xx codes are mobile, not a city's; use the city's geographic code")
+    if code[0] in "67":
+        invalid(f"{code!r}: 6xx and 7xx are Kazakhstan (also +7), not a Russian city; fix it")
+    if code[0] not in "348":
+        invalid(f"{code!r}: a geographic code of zone 7 starts with 3, 4 or 8; fix the value")
+    return code
+
+
+AreaCode = Annotated[
+    str,
+    _pattern(r"[0-9]{3,5}", "an area code (3 to 5 digits)"),
+    AfterValidator(_geographic),
+]
 ExtensionNumber = Annotated[
     str,
-    _pattern(r"[1-79]\d{3}", "an extension (4 digits, not starting with 0 or 8)"),
+    _pattern(r"[1-79][0-9]{3}", "an extension (4 digits, not starting with 0 or 8)"),
 ]
 Port = Annotated[int, _int_range(1, 65535)]
 # The user part of a SIP URI as operators issue them (digits, letters, . _ ~ + -): it is written
@@ -93,8 +115,8 @@ RingTimeout = Annotated[int, _int_range(5, 300)]
 
 # ---- phone numbers ---------------------------------------------------------------------------
 
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
-_RUSSIAN = re.compile(r"\+7\d{10}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_RUSSIAN = re.compile(r"\+7[0-9]{10}")
 
 
 def _e164(value: str) -> str:
@@ -136,7 +158,7 @@ def _date(value: object) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
     text = _text(value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         invalid(f"{text!r} is not a date; write YYYY-MM-DD")
     try:
         return date.fromisoformat(text)
@@ -147,7 +169,7 @@ def _date(value: object) -> date:
 HolidayDate = Annotated[date, PlainValidator(_date)]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS = re.compile(r"(?P<days>[a-z,-]+) (?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})")
+_HOURS = re.compile(r"(?P<days>[a-z,-]+) (?P<start>[0-9]{2}:[0-9]{2})-(?P<end>[0-9]{2}:[0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -207,7 +229,7 @@ Hours = Annotated[HoursRule, PlainValidator(_hours), PlainSerializer(str, return
 
 DestinationKind = Literal["salon", "voicemail", "menu", "extension", "hangup"]
 _DESTINATION = re.compile(
-    r"(?P<kind>salon|voicemail|menu):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79]\d{3})|hangup"
+    r"(?P<kind>salon|voicemail|menu):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79][0-9]{3})|hangup"
 )
 
 
