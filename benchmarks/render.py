@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import ipaddress
 import re
 import secrets
 import statistics
@@ -73,6 +74,14 @@ class Renamer:
     def ident(self, old: str) -> str:
         return f"{old}-c{self.copy}"
 
+    def network(self, _old: str) -> str:
+        """A /28 of its own (10.0.0.0/8): two IP trunks may not share a network."""
+        self.counters["network"] += 1
+        return (
+            str(ipaddress.ip_network("10.0.0.0/28").network_address + 16 * self.counters["network"])
+            + "/28"
+        )
+
 
 def copy_city(data: dict[str, Any], rename: Renamer) -> dict[str, Any]:
     city = copy.deepcopy(data)
@@ -93,6 +102,8 @@ def copy_city(data: dict[str, Any], rename: Renamer) -> dict[str, Any]:
             return node
         if key in {"id", "emergency_trunk"}:
             return rename.ident(node)
+        if key == "match":
+            return rename.network(node)
         if _E164.fullmatch(node):
             return rename.number(node)
         if ref := _REFERENCE.fullmatch(node):
@@ -108,7 +119,7 @@ def copy_city(data: dict[str, Any], rename: Renamer) -> dict[str, Any]:
 def write_inventory(root: Path, cities: int) -> None:
     """A whole inventory directory of CITIES cities on one PBX host."""
     base = production_cities()
-    counters = {"number": 0, "extension": 0, "mac": 0}
+    counters = {"number": 0, "extension": 0, "mac": 0, "network": 0}
     group_vars = root / "group_vars"
     (group_vars / "all").mkdir(parents=True)
     groups: dict[str, Any] = {}
