@@ -40,6 +40,21 @@ class WantedFile:
     #: What makes a change to it effective (a name the caller maps to a reload).
     apply: str = ""
 
+    @classmethod
+    def from_argument(cls, item: Mapping[str, object]) -> WantedFile:
+        """From a module argument: path and content required; owner, group root, mode 0644."""
+        path, content = item.get("path"), item.get("content")
+        if not isinstance(path, str) or not isinstance(content, str):
+            raise HostError(f"each file needs a path and a content (text); got {sorted(item)}")
+        return cls(
+            path=path,
+            content=content,
+            owner=str(item.get("owner", "root")),
+            group=str(item.get("group", "root")),
+            mode=parse_mode(item.get("mode", "0644")),  # type: ignore[arg-type]
+            apply=str(item.get("apply", "")),
+        )
+
 
 @dataclass(frozen=True)
 class WantedDirectory:
@@ -47,6 +62,18 @@ class WantedDirectory:
     owner: str = "root"
     group: str = "root"
     mode: int = 0o755
+
+    @classmethod
+    def from_argument(cls, item: Mapping[str, object]) -> WantedDirectory:
+        path = item.get("path")
+        if not isinstance(path, str):
+            raise HostError(f"each directory needs a path; got {sorted(item)}")
+        return cls(
+            path=path,
+            owner=str(item.get("owner", "root")),
+            group=str(item.get("group", "root")),
+            mode=parse_mode(item.get("mode", "0755")),  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ from ansible.module_utils.citypbx_host import (
     WantedService,
     converge,
     invocation_without_contents,
-    parse_mode,
 )
 
 
@@ -114,31 +113,8 @@ def main() -> None:
     shown = invocation_without_contents(module.params)
     params = module.params
     try:
-        files = [
-            WantedFile(
-                path=f["path"],
-                content=f["content"],
-                owner=f.get("owner", "root"),
-                group=f.get("group", "root"),
-                mode=parse_mode(f.get("mode", "0644")),
-                apply=f.get("apply", ""),
-            )
-            for f in params["files"]
-        ]
-        directories = [
-            WantedDirectory(
-                path=d["path"],
-                owner=d.get("owner", "root"),
-                group=d.get("group", "root"),
-                mode=parse_mode(d.get("mode", "0755")),
-            )
-            for d in params["directories"]
-        ]
-    except (KeyError, TypeError) as error:
-        module.fail_json(
-            invocation=shown,
-            msg=f"each file needs path and content, each directory a path: {error}",
-        )
+        files = [WantedFile.from_argument(f) for f in params["files"]]
+        directories = [WantedDirectory.from_argument(d) for d in params["directories"]]
     except HostError as error:
         module.fail_json(invocation=shown, msg=str(error))
     try:

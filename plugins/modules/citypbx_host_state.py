@@ -76,7 +76,6 @@ from ansible.module_utils.citypbx_host import (
     invocation_without_contents,
     os_release,
     package_versions,
-    parse_mode,
     unit_states,
     wanted_state,
 )
@@ -94,19 +93,9 @@ def main() -> None:
     # A file may hold a secret: its content is never echoed back, even at -vvv.
     shown = invocation_without_contents(module.params)
     try:
-        wanted = {
-            f["path"]: wanted_state(
-                WantedFile(
-                    path=f["path"],
-                    content=f["content"],
-                    owner=f.get("owner", "root"),
-                    group=f.get("group", "root"),
-                    mode=parse_mode(f.get("mode", "0644")),
-                )
-            )
-            for f in module.params["files"]
-        }
-    except (HostError, KeyError, TypeError) as error:
+        parsed = [WantedFile.from_argument(f) for f in module.params["files"]]
+        wanted = {f.path: wanted_state(f) for f in parsed}
+    except HostError as error:
         module.fail_json(invocation=shown, msg=f"files: {error}")
     matches = files_match(wanted)
     module.exit_json(

@@ -62,3 +62,20 @@ def run_module(path: Path, args: dict[str, Any], tmp_path: Path) -> ModuleRun:
             f"{completed.stdout}{completed.stderr}"
         ) from None
     return ModuleRun(result, completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_playbook(plays: list[dict[str, Any]], tmp_path: Path, inventory: str) -> str:
+    """Run PLAYS with ansible-playbook and the repository's ansible.cfg; stdout and stderr."""
+    import yaml  # noqa: PLC0415 - only the playbook tests need it
+
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump(plays))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook)],
+        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    return done.stdout + done.stderr

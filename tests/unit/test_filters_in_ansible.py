@@ -4,20 +4,15 @@ ansible-playbook on the production sample, with the unit tests' secrets in its v
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from module_runner import REPO
+from module_runner import run_playbook
 from resolved import HOST, PRODUCTION, secret_for
 
 from citypbx.inventory import load_inventory, vault_refs
-
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +37,7 @@ def run_play(inventory: Path, tmp_path: Path, tasks: list[dict[str, object]]) ->
         },
         "tasks": tasks,
     }
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([play]))
-    done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook)],
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
-    )
-    return done.stdout + done.stderr
+    return run_playbook([play], tmp_path, str(inventory))
 
 
 def test_phone_credentials_of_the_resolved_cities(inventory: Path, tmp_path: Path) -> None:

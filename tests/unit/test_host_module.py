@@ -244,3 +244,10 @@ def test_a_failing_systemctl_reads_as_not_running(monkeypatch: pytest.MonkeyPatc
     assert host.unit_states(["asterisk.service"]) == {
         "asterisk.service": {"enabled": "not-found", "active": "unknown"}
     }
+
+
+def test_the_state_module_refuses_a_file_without_a_path(tmp_path: Path) -> None:
+    module = REPO / "plugins" / "modules" / "citypbx_host_state.py"
+    run = run_module(module, {"files": [{"content": "x"}]}, tmp_path)
+    assert run.result.get("failed") is True
+    assert "needs a path and a content" in run.result["msg"]

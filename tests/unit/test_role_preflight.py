@@ -3,19 +3,12 @@ every problem at once, each with its fix (run here through ansible-playbook, no 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import yaml
-from module_runner import REPO
-
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from module_runner import run_playbook
 
 
 def run_preflight(tmp_path: Path, role: str, variables: dict[str, object]) -> str:
-    playbook = tmp_path / "preflight.yml"
     play = {
         "hosts": "localhost",
         "connection": "local",
@@ -23,16 +16,7 @@ def run_preflight(tmp_path: Path, role: str, variables: dict[str, object]) -> st
         "vars": variables,
         "tasks": [{"ansible.builtin.include_role": {"name": role, "tasks_from": "preflight.yml"}}],
     }
-    playbook.write_text(yaml.safe_dump([play]))
-    done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook)],
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
-    )
-    return done.stdout + done.stderr
+    return run_playbook([play], tmp_path, "localhost,")
 
 
 def test_every_problem_of_the_asterisk_inputs_is_reported_at_once(tmp_path: Path) -> None:
