@@ -24,8 +24,9 @@ from pathlib import Path
 #: The highest file mode (set-uid, set-gid, sticky and rwx for all).
 MAX_MODE = 0o7777
 
-#: Values of `systemctl is-enabled` that mean "starts at boot".
-ENABLED = frozenset({"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"})
+#: The unit file state that means "starts at boot" (what playbooks/check.yml requires too;
+#: enabled-runtime, indirect, alias or generated do not promise it).
+ENABLED = frozenset({"enabled"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Outcome:
     applies: list[str] = field(default_factory=list)
     changed_directories: list[str] = field(default_factory=list)
     started_services: list[str] = field(default_factory=list)
+    enabled_services: list[str] = field(default_factory=list)
     closed_files: list[str] = field(default_factory=list)
     daemon_reloaded: bool = False
     #: (path, before, after) of changed text files, for --diff.
@@ -100,12 +102,22 @@ class Outcome:
             self.changed_files
             or self.changed_directories
             or self.started_services
+            or self.enabled_services
             or self.closed_files
         )
 
 
 class HostError(Exception):
     """A wanted state that cannot be reached; the message names the path and the cause."""
+
+
+class PartialError(HostError):
+    """Failed after some changes were made: OUTCOME says which, so that the caller still
+    applies them (a file written but never reloaded would look converged on the next run)."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 def parse_mode(value: str | int) -> int:
@@ -171,45 +183,106 @@ def wanted_state(wanted: WantedFile) -> dict[str, object]:
 
 
 def _write(wanted: WantedFile, uid: int, gid: int) -> None:
-    """Write atomically: a private temporary file beside it, owner and mode set, renamed."""
+    """Write atomically: a private temporary file beside it, owner and mode set on its
+    descriptor (never through a path someone could swap), renamed into place."""
     target = Path(wanted.path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(wanted.content.encode())
             handle.flush()
+            os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), wanted.mode)
             os.fsync(handle.fileno())
-        os.chown(temporary, uid, gid)
-        Path(temporary).chmod(wanted.mode)
         Path(temporary).replace(target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
+def _set_owner_and_mode(path: Path, uid: int, gid: int, mode: int, *, directory: bool) -> None:
+    """chown and chmod through a descriptor opened without following a link: a link planted
+    in a tree another account can write is refused, not followed (as root)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_DIRECTORY if directory else 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        raise HostError(
+            f"{path}: {exc.strerror} (a link or a special file?); move it away"
+        ) from None
+    try:
+        info = os.fstat(descriptor)
+        if not (stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)):
+            raise HostError(f"{path} changed kind while being fixed; look at it and re-run")
+        if (info.st_uid, info.st_gid) != (uid, gid):
+            os.fchown(descriptor, uid, gid)
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+
+
+def _owner_ids(owner: str, group: str, what: str, check: bool) -> tuple[int, int] | None:
+    """The ids of OWNER:GROUP; in check mode a missing account is a change to come (its
+    package is not installed yet), not an error."""
+    try:
+        return _ids(owner, group, what)
+    except HostError:
+        if check:
+            return None
+        raise
+
+
+def _preflight(
+    files: Sequence[WantedFile], directories: Sequence[WantedDirectory], check: bool
+) -> None:
+    """Everything that can be known before writing: a run that would fail at its tenth file
+    fails before the first, so no change is left written but not applied."""
+    for directory in directories:
+        _owner_ids(directory.owner, directory.group, directory.path, check)
+        info = _lstat(Path(directory.path))
+        if info is not None and not stat.S_ISDIR(info.st_mode):
+            raise HostError(f"{directory.path} exists and is not a directory; move it away")
+    created = {d.path for d in directories}
+    for wanted in files:
+        path = Path(wanted.path)
+        if not path.is_absolute():
+            raise HostError(f"{wanted.path}: the path must be absolute")
+        _owner_ids(wanted.owner, wanted.group, wanted.path, check)
+        if not path.parent.is_dir() and str(path.parent) not in created and not check:
+            raise HostError(f"{wanted.path}: its directory {path.parent} does not exist")
+        info = _lstat(path)
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            raise HostError(f"{wanted.path} exists and is not a regular file; move it away")
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except FileNotFoundError:
+        return None
+
+
 def converge_directories(
     directories: Iterable[WantedDirectory], outcome: Outcome, check: bool
 ) -> None:
     for wanted in directories:
-        uid, gid = _ids(wanted.owner, wanted.group, wanted.path)
+        ids = _owner_ids(wanted.owner, wanted.group, wanted.path, check)
         path = Path(wanted.path)
-        try:
-            info = path.lstat()
-        except FileNotFoundError:
+        info = _lstat(path)
+        if info is None:
             outcome.changed_directories.append(wanted.path)
-            if not check:
+            if not check and ids is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.mkdir(mode=0o700)  # private until its owner and mode are set
-                os.chown(path, uid, gid)
-                path.chmod(wanted.mode)
+                _set_owner_and_mode(path, *ids, wanted.mode, directory=True)
             continue
-        if not stat.S_ISDIR(info.st_mode):
-            raise HostError(f"{wanted.path} exists and is not a directory; move it away")
-        if (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, wanted.mode):
+        if ids is None or (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (
+            *ids,
+            wanted.mode,
+        ):
             outcome.changed_directories.append(wanted.path)
-            if not check:
-                os.chown(path, uid, gid)
-                path.chmod(wanted.mode)
+            if not check and ids is not None:
+                _set_owner_and_mode(path, *ids, wanted.mode, directory=True)
 
 
 def converge_files(
@@ -217,15 +290,9 @@ def converge_files(
 ) -> None:
     for wanted in files:
         path = Path(wanted.path)
-        if not path.is_absolute():
-            raise HostError(f"{wanted.path}: the path must be absolute")
-        uid, gid = _ids(wanted.owner, wanted.group, wanted.path)
-        if not path.parent.is_dir() and not check:
-            raise HostError(f"{wanted.path}: its directory {path.parent} does not exist")
+        ids = _owner_ids(wanted.owner, wanted.group, wanted.path, check)
         have = file_state(wanted.path)
-        if have.get("exists") and not have.get("regular"):
-            raise HostError(f"{wanted.path} exists and is not a regular file; move it away")
-        if have == wanted_state(wanted):
+        if ids is not None and have == wanted_state(wanted):
             continue
         outcome.changed_files.append(wanted.path)
         if wanted.apply and wanted.apply not in outcome.applies:
@@ -233,8 +300,8 @@ def converge_files(
         if diff:
             before = path.read_text(errors="replace") if have.get("exists") else ""
             outcome.diffs.append((wanted.path, before, wanted.content))
-        if not check:
-            _write(wanted, uid, gid)
+        if not check and ids is not None:
+            _write(wanted, *ids)
 
 
 def close_to_others(directories: Iterable[str], outcome: Outcome, check: bool) -> None:
@@ -243,14 +310,17 @@ def close_to_others(directories: Iterable[str], outcome: Outcome, check: bool) -
         for root, _dirs, names in os.walk(top):
             for name in names:
                 path = Path(root) / name
-                try:
-                    info = path.lstat()
-                except FileNotFoundError:
-                    continue  # rotated away while we walked
-                if stat.S_ISREG(info.st_mode) and info.st_mode & 0o007:
+                info = _lstat(path)  # None: rotated away while we walked
+                if info is not None and stat.S_ISREG(info.st_mode) and info.st_mode & 0o007:
                     outcome.closed_files.append(str(path))
                     if not check:
-                        path.chmod(stat.S_IMODE(info.st_mode) & ~0o007)
+                        _set_owner_and_mode(
+                            path,
+                            info.st_uid,
+                            info.st_gid,
+                            stat.S_IMODE(info.st_mode) & ~0o007,
+                            directory=False,
+                        )
 
 
 def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -290,23 +360,29 @@ def unit_states(names: Iterable[str]) -> dict[str, dict[str, str]]:
 def converge_services(
     services: Sequence[WantedService], outcome: Outcome, check: bool, units_changed: bool
 ) -> None:
+    """Enable what does not start at boot, start what does not run. Only a unit that was not
+    running is reported started: one that ran keeps its configuration, and its reloads
+    must still happen."""
     if units_changed and not check:
         done = _systemctl("daemon-reload")
         if done.returncode != 0:
             raise HostError(f"systemctl daemon-reload failed: {done.stderr.strip()}")
         outcome.daemon_reloaded = True
     for name, state in unit_states(s.name for s in services).items():
-        if state["enabled"] in ENABLED and state["active"] == "active":
-            continue
-        outcome.started_services.append(name)
-        if check:
-            continue
-        done = _systemctl("enable", "--now", name)
-        if done.returncode != 0:
-            raise HostError(
-                f"systemctl enable --now {name} failed: {done.stderr.strip()}; "
-                f"see journalctl -u {name}"
-            )
+        actions = []
+        if state["enabled"] not in ENABLED:
+            outcome.enabled_services.append(name)
+            actions.append("enable")
+        if state["active"] != "active":
+            outcome.started_services.append(name)
+            actions.append("start")
+        for action in actions if not check else []:
+            done = _systemctl(action, name)
+            if done.returncode != 0:
+                raise HostError(
+                    f"systemctl {action} {name} failed: {done.stderr.strip()}; "
+                    f"see journalctl -u {name}"
+                )
 
 
 def converge(
@@ -320,11 +396,15 @@ def converge(
 ) -> Outcome:
     """Directories first, then files, then units (daemon-reload when a unit file changed)."""
     outcome = Outcome()
-    converge_directories(directories, outcome, check)
-    converge_files(files, outcome, check, diff)
-    units_changed = any(p.startswith("/etc/systemd/") for p in outcome.changed_files)
-    converge_services(services, outcome, check, units_changed)
-    close_to_others(private_trees, outcome, check)
+    _preflight(files, directories, check)
+    try:
+        converge_directories(directories, outcome, check)
+        converge_files(files, outcome, check, diff)
+        units_changed = any(p.startswith("/etc/systemd/") for p in outcome.changed_files)
+        converge_services(services, outcome, check, units_changed)
+        close_to_others(private_trees, outcome, check)
+    except (HostError, OSError) as exc:
+        raise PartialError(str(exc), outcome) from exc
     return outcome
 
 
@@ -361,8 +441,13 @@ def package_versions(names: Sequence[str]) -> dict[str, str]:
     for line in done.stdout.splitlines():
         package, _, rest = line.partition("\t")
         version, _, status = rest.partition("\t")
-        # "ii " = wanted install, installed, no error.
-        if package in versions and status.strip() == "ii":
+        # Status letters: wanted (i install, h hold), state (i installed), error (none).
+        if (
+            package in versions
+            and status[:1] in "ih"
+            and status[1:2] == "i"
+            and not status[2:].strip()
+        ):
             versions[package] = version
     return versions
 

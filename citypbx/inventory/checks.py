@@ -6,6 +6,7 @@ They run on the cities that passed the models; ids of cities that did not are st
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from .types import Destination, Network
 #: The widest network an IP trunk may be identified by, per IP version: an operator's
 #: SBCs sit in a few addresses, never in a /8.
 MIN_TRUNK_PREFIX = {4: 16, 6: 32}
+#: ::ffff:a.b.c.d: an IPv4 address written as IPv6, which would escape the IPv4 checks.
+IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,14 @@ class CrossChecker:
         """An IP trunk is whoever sends from its networks: a network that holds strangers, or
         another trunk's, lets them call as this trunk (on its number, at the company's cost)."""
         widest = MIN_TRUNK_PREFIX[network.version]
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(IPV4_MAPPED):
+            self._add(
+                var,
+                loc,
+                f"{network} is an IPv4-mapped IPv6 network; write the IPv4 network itself "
+                "(what Asterisk matches the operator's packets against)",
+            )
+            return
         if network.prefixlen == 0:
             self._add(
                 var,

@@ -77,7 +77,12 @@ changed_directories:
   type: list
   elements: str
 started_services:
-  description: Services that were enabled and started.
+  description: Services that were not running and were started.
+  returned: always
+  type: list
+  elements: str
+enabled_services:
+  description: Services that did not start at boot and were enabled.
   returned: always
   type: list
   elements: str
@@ -91,12 +96,28 @@ closed_files:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.citypbx_host import (
     HostError,
+    Outcome,
+    PartialError,
     WantedDirectory,
     WantedFile,
     WantedService,
     converge,
     invocation_without_contents,
 )
+
+
+def summary(outcome: Outcome | None) -> dict[str, object]:
+    """The result's lists (empty when nothing was changed)."""
+    done = outcome or Outcome()
+    return {
+        "changed": done.changed,
+        "changed_files": done.changed_files,
+        "applies": done.applies,
+        "changed_directories": done.changed_directories,
+        "started_services": done.started_services,
+        "enabled_services": done.enabled_services,
+        "closed_files": done.closed_files,
+    }
 
 
 def main() -> None:
@@ -126,16 +147,12 @@ def main() -> None:
             check=module.check_mode,
             diff=module._diff,
         )
-    except (HostError, OSError) as error:
-        module.fail_json(invocation=shown, msg=str(error))
-    result = {
-        "changed": outcome.changed,
-        "changed_files": outcome.changed_files,
-        "applies": outcome.applies,
-        "changed_directories": outcome.changed_directories,
-        "started_services": outcome.started_services,
-        "closed_files": outcome.closed_files,
-    }
+    except PartialError as error:
+        # What was changed before the failure, so that the play still applies it.
+        module.fail_json(invocation=shown, msg=str(error), **summary(error.outcome))
+    except HostError as error:
+        module.fail_json(invocation=shown, msg=str(error), **summary(None))
+    result = summary(outcome)
     if module._diff and outcome.diffs:
         result["diff"] = [
             {"before_header": path, "after_header": path, "before": before, "after": after}

@@ -88,6 +88,15 @@ def test_an_unknown_owner_is_refused_before_anything_is_written(tmp_path: Path) 
     ]
     with pytest.raises(HostError, match="no-such-user-citypbx"):
         host.converge(files)
+    assert not (tmp_path / "a.conf").exists()  # checked before the first write
+
+
+def test_in_check_mode_a_missing_account_is_a_change_to_come(tmp_path: Path) -> None:
+    """--check on a fresh host: the asterisk account comes with the package."""
+    files = [WantedFile(str(tmp_path / "a.conf"), "x\n", "no-such-user-citypbx", GROUP)]
+    outcome = host.converge(files, check=True)
+    assert outcome.changed_files == [str(tmp_path / "a.conf")]
+    assert not (tmp_path / "a.conf").exists()
 
 
 def test_a_directory_where_a_file_belongs_is_refused(tmp_path: Path) -> None:
@@ -251,3 +260,74 @@ def test_the_state_module_refuses_a_file_without_a_path(tmp_path: Path) -> None:
     run = run_module(module, {"files": [{"content": "x"}]}, tmp_path)
     assert run.result.get("failed") is True
     assert "needs a path and a content" in run.result["msg"]
+
+
+def test_owner_and_mode_are_never_set_through_a_link(tmp_path: Path) -> None:
+    """A link swapped in where a file was (a tree the asterisk account can write) is refused."""
+    target = tmp_path / "elsewhere"
+    target.write_text("x\n")
+    target.chmod(0o644)
+    (tmp_path / "Master.csv").symlink_to(target)
+    with pytest.raises(HostError, match="move it away"):
+        host._set_owner_and_mode(
+            tmp_path / "Master.csv", os.getuid(), os.getgid(), 0o600, directory=False
+        )
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_failure_after_writing_says_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The play must still apply a file that was written before a later step failed."""
+
+    def fake(*args: str) -> subprocess.CompletedProcess[str]:
+        if args[0] == "show":
+            return subprocess.CompletedProcess(
+                args, 0, "ActiveState=inactive\nUnitFileState=disabled\n", ""
+            )
+        return subprocess.CompletedProcess(args, 1, "", "Unit not found")
+
+    monkeypatch.setattr(host, "_systemctl", fake)
+    with pytest.raises(host.PartialError) as raised:
+        host.converge(
+            [wanted(tmp_path / "a.conf", apply="pjsip")], services=[host.WantedService("x")]
+        )
+    assert raised.value.outcome.applies == ["pjsip"]
+    assert raised.value.outcome.changed_files == [str(tmp_path / "a.conf")]
+
+
+def test_a_running_unit_that_is_not_enabled_is_enabled_not_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a unit that was not running counts as started: one that ran keeps its old
+    configuration, so its reloads must still run."""
+    calls = []
+
+    def fake(*args: str) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        if args[0] == "show":
+            return subprocess.CompletedProcess(
+                args, 0, "ActiveState=active\nUnitFileState=disabled\n", ""
+            )
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(host, "_systemctl", fake)
+    outcome = host.converge([], services=[host.WantedService("asterisk.service")])
+    assert outcome.enabled_services == ["asterisk.service"]
+    assert outcome.started_services == []
+    assert ("enable", "asterisk.service") in calls
+
+
+@pytest.mark.parametrize(
+    ("status", "installed"),
+    [("ii ", True), ("hi ", True), ("rc ", False), ("iU ", False), ("iiR", False)],
+)
+def test_installed_packages_include_held_ones(
+    monkeypatch: pytest.MonkeyPatch, status: str, installed: bool
+) -> None:
+    """A package held with apt-mark hold ("hi") is installed; half-installed or removed is not."""
+    out = f"asterisk\t1:22.10.1\t{status}\n"
+    monkeypatch.setattr(
+        host.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, out, "")
+    )
+    assert host.package_versions(["asterisk"]) == {"asterisk": "1:22.10.1" if installed else ""}

@@ -22,6 +22,8 @@ EXT = f"{KZ}.salons[0].extensions[0].extension"
         ("0.0.0.0/0", "matches every address"),
         ("::/0", "matches every address"),
         ("198.0.0.0/8", "wider than /16"),
+        ("::ffff:0:0/96", "IPv4-mapped"),
+        ("::ffff:198.51.100.16/124", "IPv4-mapped"),
     ],
 )
 def test_an_ip_trunk_matching_everyone_is_refused(
