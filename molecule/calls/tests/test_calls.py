@@ -260,6 +260,22 @@ def test_6b_a_number_above_the_extensions_class_is_refused_before_the_operator(
     assert lab.operator.received(mark) == [], "the operator saw the refused call"
 
 
+def test_6e_a_call_without_a_class_of_service_is_refused_not_dialled(lab: Lab):
+    """Issue 8, path 2: a channel that reaches the outbound route without an extension's
+    class of service (no CITYPBX_COS, as after a transfer) must be refused, not dialled.
+    A Local channel enters the route with nothing set, as such a channel would."""
+    mark = lab.operator.mark()
+    cdr_mark = lab.cdr.mark()
+    asterisk(lab.pbx, "channel originate Local/russia@citypbx-out-kazan application Wait 1")
+    time.sleep(4)
+    assert lab.operator.received(mark) == [], "a call without a class of service went out"
+    rows = lab.cdr.after(cdr_mark)
+    assert any(
+        row["direction"] == "refused" and row["userfield"] == "refused: no class of service"
+        for row in rows
+    ), [str(r) for r in rows]
+
+
 def test_6c_an_international_number_goes_out_for_an_extension_with_the_right(lab: Lab):
     # The control for 6b: 2101 (international) reaches the operator with the same number.
     mark = lab.operator.mark()
