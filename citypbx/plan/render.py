@@ -49,7 +49,9 @@ def _environment(templates_dir: Path) -> Environment:
     )
 
 
-def _template(name: str, templates_dir: Path) -> Template:
+def strict_template(name: str, templates_dir: Path) -> Template:
+    """Template NAME of TEMPLATES_DIR, strict (an undefined name is an error), with
+    Ansible's whitespace rules: the one Jinja environment of every citypbx renderer."""
     return _environment(templates_dir).get_template(name)
 
 
@@ -58,7 +60,7 @@ def render_host(plan: HostPlan, templates_dir: Path = TEMPLATES_DIR) -> list[Ren
     files = [
         RenderedFile(
             SHARED_DIALPLAN,
-            _template(SHARED_DIALPLAN + ".j2", templates_dir).render(host=plan),
+            strict_template(SHARED_DIALPLAN + ".j2", templates_dir).render(host=plan),
             reload_kind(SHARED_DIALPLAN),
             "",
             secret=False,
@@ -66,7 +68,7 @@ def render_host(plan: HostPlan, templates_dir: Path = TEMPLATES_DIR) -> list[Ren
     ]
     for city in plan.cities:
         for directory in INCLUDE_DIRS:
-            text = _template(f"{directory}/city.conf.j2", templates_dir).render(
+            text = strict_template(f"{directory}/city.conf.j2", templates_dir).render(
                 city=city, settings=plan.settings
             )
             files.append(

@@ -12,12 +12,10 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from .. import httpauth
@@ -26,6 +24,7 @@ from ..inventory.issues import Issue
 from ..inventory.models import City
 from ..inventory.types import Port, invalid
 from ..phones import load_catalog, normalise_mac
+from ..plan.render import strict_template
 from .errors import ProvisioningError
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "provisioning"
@@ -143,21 +142,9 @@ def devices(cities: Iterable[City], secret: str) -> tuple[Device, ...]:
     )
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        autoescape=False,  # noqa: S701 - nginx configuration, not HTML
-    )
-
-
 def render_site(settings: SiteSettings) -> str:
     """The nginx site of the provisioning server."""
-    template = _environment().get_template(f"{SITE_PATH}.j2")
-    return template.render(site=settings)
+    return strict_template(f"{SITE_PATH}.j2", TEMPLATES_DIR).render(site=settings)
 
 
 def dhcp_export(settings: SiteSettings, host: str) -> str:
