@@ -1,17 +1,21 @@
 """Command line: `citypbx validate DIR`, `citypbx render INVENTORY --host H --out DIR`,
-`citypbx vault-refs DIR` and `citypbx discover`.
+`citypbx route INVENTORY ...`, `citypbx vault-refs DIR` and `citypbx discover`.
 
-Exit codes: 0 valid, 1 problems found, 2 usage error (bad arguments, missing directory).
+Exit codes: 0 valid, 1 problems found, 2 usage error (bad arguments, missing directory);
+`citypbx route`: 0 the call goes through, 3 it is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .inventory import (
     InventoryNotFoundError,
@@ -22,7 +26,10 @@ from .inventory import (
 )
 from .snmp.cli import add_discover_command, run_discover  # `citypbx discover` (SNMP sweep)
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from .plan.asterisk import HostPlan
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +56,27 @@ def _parser() -> argparse.ArgumentParser:
         help="decrypts the vault secrets (default: $ANSIBLE_VAULT_PASSWORD_FILE)",
     )
 
+    route = commands.add_parser(
+        "route",
+        help="explain what the dialplan does with a call: an extension dialling a number, "
+        "or a call to one of the company's numbers at a given time",
+        description="Reads the plan the dialplan is rendered from. Outbound: --from EXT "
+        "--dial DIGITS prints the number's class and the decision (exit 0 allowed, 3 refused). "
+        "Inbound: --number NUMBER [--at 'YYYY-MM-DD HH:MM', the city's local time, default "
+        "now] prints where the call goes (exit 0 routed, 3 not a number of the PBX).",
+    )
+    route.add_argument("inventory", help="any Ansible inventory source (directory, file, script)")
+    route.add_argument("--from", dest="extension", help="the extension that dials")
+    route.add_argument("--dial", help="the digits dialled, as the phone sends them")
+    route.add_argument("--number", help="a number the operators deliver (+7..., 8..., 10 digits)")
+    route.add_argument("--at", help="local time of the call's city: 'YYYY-MM-DD HH:MM'")
+    route.add_argument("--host", help="the PBX host (default: the pbx host serving the city)")
+    route.add_argument("--format", choices=("text", "json"), default="text")
+    route.add_argument(
+        "--vault-password-file",
+        help="decrypts the vault secrets (default: $ANSIBLE_VAULT_PASSWORD_FILE)",
+    )
+
     refs = commands.add_parser("vault-refs", help="list the vault_* variables the inventory uses")
     refs.add_argument("inventory", help="inventory directory (holds hosts.yml)")
 
@@ -65,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_discover(args)
         if args.command == "render":
             return _render(args.inventory, args.host, args.out, args.vault_password_file)
+        if args.command == "route":
+            return _route(args)
         return _vault_refs(args.inventory)
     except InventoryNotFoundError as exc:
         print(f"citypbx: error: {exc}", file=sys.stderr)
@@ -187,6 +217,76 @@ def _host_files(
             phones = sum(1 for f in provisioning if not f.path.startswith("/etc/"))
             what.append(f"provisioning: {phones} phone files, nginx site and credentials")
     return files, errors, what
+
+
+def _route(args: argparse.Namespace) -> int:
+    from .plan.ansible_vars import HostNotFoundError, InventoryError  # noqa: PLC0415
+    from .plan.build import inventory_plans  # noqa: PLC0415
+
+    outbound = args.extension is not None or args.dial is not None
+    if outbound == (args.number is not None) or (outbound and not (args.extension and args.dial)):
+        print(
+            "citypbx: error: give --from EXT --dial DIGITS (outbound) or --number N (inbound)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    at = None
+    if args.at is not None:
+        try:
+            at = datetime.strptime(args.at, "%Y-%m-%d %H:%M")
+        except ValueError:
+            print(f"citypbx: error: --at {args.at!r}: write 'YYYY-MM-DD HH:MM'", file=sys.stderr)
+            return EXIT_USAGE
+    password_file = resolve_vault_password_file(args.vault_password_file)
+    if not Path(args.inventory).exists():
+        print(f"citypbx: error: inventory not found: {args.inventory}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plans, errors = inventory_plans(args.inventory, args.host, password_file)
+    except HostNotFoundError as exc:
+        print(f"citypbx: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InventoryError as exc:
+        print(f"citypbx: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if errors:
+        for error in errors:
+            print(error)
+        print(f"FAILED: {len(errors)} error(s) in the inventory", file=sys.stderr)
+        return EXIT_INVALID
+    return _route_answer(plans, args, at or datetime.now(UTC))
+
+
+def _route_answer(plans: list[HostPlan], args: argparse.Namespace, at: datetime) -> int:
+    from .plan.explain import explain_dial, explain_inbound  # noqa: PLC0415
+
+    outbound = args.number is None
+    for plan in plans:
+        if outbound:
+            answer = explain_dial(plan, args.extension, args.dial)
+            if answer is None:
+                continue
+            _print_route(answer, args.format)
+            return EXIT_OK if answer.allowed else EXIT_REFUSED
+        found = explain_inbound(plan, args.number, at)
+        if found.routed:
+            _print_route(found, args.format)
+            return EXIT_OK
+    if outbound:
+        hosts = ", ".join(p.host for p in plans) or "no pbx host"
+        print(f"citypbx: error: no extension {args.extension} on {hosts}", file=sys.stderr)
+        return EXIT_USAGE
+    missing = explain_inbound(plans[0], args.number, at) if plans else None
+    if missing is not None:
+        _print_route(missing, args.format)
+    return EXIT_REFUSED
+
+
+def _print_route(answer: object, output: str) -> None:
+    if output == "json":
+        print(json.dumps(dataclasses.asdict(answer), indent=2))  # type: ignore[call-overload]
+    else:
+        print("\n".join(answer.lines()))  # type: ignore[attr-defined]
 
 
 def _vault_refs(inventory: str) -> int:

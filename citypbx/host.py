@@ -14,6 +14,8 @@ import grp
 import hashlib
 import os
 import pwd
+import re
+import sqlite3
 import stat
 import subprocess
 import tempfile
@@ -92,6 +94,7 @@ class Outcome:
     started_services: list[str] = field(default_factory=list)
     enabled_services: list[str] = field(default_factory=list)
     closed_files: list[str] = field(default_factory=list)
+    added_columns: list[str] = field(default_factory=list)  # "<db>:<table>.<column>"
     daemon_reloaded: bool = False
     #: (path, before, after) of changed text files, for --diff.
     diffs: list[tuple[str, str, str]] = field(default_factory=list)
@@ -104,6 +107,7 @@ class Outcome:
             or self.started_services
             or self.enabled_services
             or self.closed_files
+            or self.added_columns
         )
 
 
@@ -385,20 +389,73 @@ def converge_services(
                 )
 
 
+@dataclass(frozen=True)
+class WantedColumns:
+    """Columns an SQLite table must have (added as TEXT when missing), before a file that
+    names them takes effect: Asterisk's CDR table outlives a change of its column list, and a
+    record written to a column the table lacks is lost."""
+
+    path: str
+    table: str
+    columns: tuple[str, ...]
+
+    @classmethod
+    def from_argument(cls, item: Mapping[str, object]) -> WantedColumns:
+        path, table, columns = item.get("path"), item.get("table"), item.get("columns")
+        names = columns if isinstance(columns, list) else None
+        if not isinstance(path, str) or not isinstance(table, str) or names is None:
+            raise HostError("a column set needs path, table and a list of columns; fix the task")
+        for name in (table, *names):
+            if not isinstance(name, str) or not _SQL_NAME.fullmatch(name):
+                raise HostError(f"{path}: {name!r} is not a plain SQL name; fix the task")
+        return cls(path, table, tuple(names))
+
+
+_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def converge_columns(wanted: Sequence[WantedColumns], outcome: Outcome, check: bool) -> None:
+    """Add the missing columns. A database or table that does not exist yet is left alone:
+    whoever creates it creates it with the full column list."""
+    for item in wanted:
+        if not Path(item.path).is_file():
+            continue
+        try:
+            with sqlite3.connect(
+                f"file:{item.path}?mode={'ro' if check else 'rw'}", uri=True
+            ) as db:
+                db.execute("PRAGMA busy_timeout = 5000")
+                rows = db.execute(f'PRAGMA table_info("{item.table}")').fetchall()
+                have = {row[1].lower() for row in rows}
+                if not have:
+                    continue
+                for column in item.columns:
+                    if column.lower() in have:
+                        continue
+                    if not check:
+                        db.execute(f'ALTER TABLE "{item.table}" ADD COLUMN "{column}" TEXT')
+                    outcome.added_columns.append(f"{item.path}:{item.table}.{column}")
+        except sqlite3.Error as exc:
+            raise HostError(f"{item.path}: {exc}; check the database") from exc
+
+
 def converge(
     files: Sequence[WantedFile],
     *,
     directories: Sequence[WantedDirectory] = (),
     services: Sequence[WantedService] = (),
     private_trees: Sequence[str] = (),
+    columns: Sequence[WantedColumns] = (),
     check: bool = False,
     diff: bool = False,
 ) -> Outcome:
-    """Directories first, then files, then units (daemon-reload when a unit file changed)."""
+    """Directories first, then table columns, then files, then units (daemon-reload when a
+    unit file changed)."""
     outcome = Outcome()
     _preflight(files, directories, check)
     try:
         converge_directories(directories, outcome, check)
+        converge_columns(columns, outcome, check)
         converge_files(files, outcome, check, diff)
         units_changed = any(p.startswith("/etc/systemd/") for p in outcome.changed_files)
         converge_services(services, outcome, check, units_changed)

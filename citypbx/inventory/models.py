@@ -41,9 +41,10 @@ from .types import (
 
 # ---- vocabularies and defaults: each written here once; everything else derives from them ----
 
-# Class of service, lowest first: each class may dial everything the classes before it may.
+# Class of service of an extension; what each may dial is the ladder
+# (asterisk_city_classes_of_service, citypbx/inventory/numbering.py for the number classes).
 ClassOfService = Literal["internal", "local", "national", "mobile", "international"]
-COS_LEVELS: dict[str, int] = {name: level for level, name in enumerate(get_args(ClassOfService))}
+COS_NAMES: tuple[str, ...] = get_args(ClassOfService)
 # How an operator writes a Russian number: +7XXXXXXXXXX, 8XXXXXXXXXX, 7XXXXXXXXXX, XXXXXXXXXX.
 NumberFormat = Literal["e164", "11d8", "11d7", "10d"]
 NUMBER_FORMATS: tuple[str, ...] = get_args(NumberFormat)
@@ -120,6 +121,8 @@ class City(_Model):
     name: NonEmptyStr
     timezone: TimeZone
     area_code: AreaCode
+    # The city's other area codes (Moscow: 499 beside 495): calls to them are local too.
+    other_area_codes: list[AreaCode] = Field(default_factory=list)
     caller_id: E164
     emergency_trunk: ObjectId
     trunks: list[Trunk] = Field(min_length=1)

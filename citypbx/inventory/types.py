@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from ..phones import normalise_mac
 from .issues import wrong_type
+from .numbering import is_geographic
 from .yamlio import VaultValue
 
 ERROR_TYPE = "citypbx"
@@ -91,6 +92,11 @@ def _geographic(code: str) -> str:
         invalid(f"{code!r}: 6xx and 7xx are Kazakhstan (also +7), not a Russian city; fix it")
     if code[0] not in "348":
         invalid(f"{code!r}: a geographic code of zone 7 starts with 3, 4 or 8; fix the value")
+    if not is_geographic(code):
+        invalid(
+            f"{code!r} is not a geographic code in the numbering plan"
+            " (citypbx/data/numbering-zone7.yml); use the city's code, e.g. 843 for Kazan"
+        )
     return code
 
 

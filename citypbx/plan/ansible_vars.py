@@ -4,8 +4,9 @@ playbook run would (group_vars, host_vars, vault), without contacting the host."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -36,6 +37,33 @@ def resolve_host_vars(
 ) -> dict[str, Any]:
     """The host's citypbx_* and asterisk_* variables and its group_names, templated (vault
     references resolved) and made plain JSON data."""
+    return _with_inventory(inventory, vault_password_file, lambda lo: _resolve(lo, inventory, host))
+
+
+def group_hosts(
+    inventory: str | Path, group: str, vault_password_file: str | Path | None = None
+) -> list[str]:
+    """The hosts of GROUP in INVENTORY, sorted ([] when there is no such group)."""
+
+    def hosts(loader: Any) -> list[str]:  # noqa: ANN401 - ansible's DataLoader, untyped
+        from ansible.inventory.manager import InventoryManager  # noqa: PLC0415
+
+        manager = InventoryManager(loader=loader, sources=[str(inventory)])
+        return (
+            sorted(h.name for h in manager.get_hosts(pattern=group))
+            if group in manager.groups
+            else []
+        )
+
+    return _with_inventory(inventory, vault_password_file, hosts)
+
+
+T = TypeVar("T")
+
+
+def _with_inventory(
+    inventory: str | Path, vault_password_file: str | Path | None, work: Callable[[Any], T]
+) -> T:
     # ansible-core is a dependency of the package; imported here to keep `citypbx validate`
     # fast for those who never render.
     from ansible.errors import AnsibleError  # noqa: PLC0415
@@ -50,7 +78,7 @@ def resolve_host_vars(
             loader.set_vault_secrets([("default", secret)])
             if VaultSecretsContext.current(optional=True) is None:
                 VaultSecretsContext.initialize(VaultSecretsContext([("default", secret)]))
-        return _resolve(loader, inventory, host)
+        return work(loader)
     except AnsibleError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InventoryError(

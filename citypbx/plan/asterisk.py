@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..inventory.models import COS_LEVELS, City, Menu, Operator, Salon, Trunk
+from ..inventory.models import COS_NAMES, City, ClassOfService, Menu, Operator, Salon, Trunk
 from ..inventory.names import endpoint_name, mailbox_pin
+from ..inventory.numbering import OutboundClass, ZoneClass, zone_patterns, zone_table
 from ..inventory.types import Destination, NonEmptyStr, RingTimeout
 from .dialplan import (
     EMERGENCY_NUMBERS,
@@ -46,6 +47,25 @@ class CitySettings(BaseModel):
     outbound_ring_timeout: RingTimeout
     recordings_dir: NonEmptyStr
     transport: NonEmptyStr  # a transport the asterisk role created, e.g. transport-udp
+    # What each class of service may dial besides extensions and emergency numbers (always).
+    classes_of_service: dict[ClassOfService, list[OutboundClass]]
+
+    @field_validator("classes_of_service")
+    @classmethod
+    def _every_class_named(
+        cls, ladder: dict[ClassOfService, list[OutboundClass]]
+    ) -> dict[ClassOfService, list[OutboundClass]]:
+        missing = [name for name in COS_NAMES if name not in ladder]
+        if missing:
+            raise ValueError(
+                f"names no list for {', '.join(missing)}; give every class of service its list"
+                " (an empty list: extensions and emergency numbers only)"
+            )
+        return ladder
+
+    def reaches(self, cos: str, number_class: str) -> bool:
+        """Whether class of service COS may dial a number of NUMBER_CLASS."""
+        return number_class in self.classes_of_service.get(cos, ())  # type: ignore[call-overload]
 
     @classmethod
     def from_role_vars(cls, variables: Mapping[str, object]) -> CitySettings:
@@ -99,7 +119,6 @@ class ExtensionPlan:
     name: str
     secret: str
     cos: str
-    cos_level: int
     contacts: int
 
 
@@ -136,26 +155,18 @@ class MenuPlan:
 
 
 @dataclass(frozen=True)
-class CosLevels:
-    local: int
-    national: int
-    mobile: int
-    international: int
-
-
-@dataclass(frozen=True)
 class CityPlan:
     slug: str
     name: str
     timezone: str
     area_code: str
+    local_codes: tuple[str, ...]  # area codes whose numbers are local calls (area_code first)
     trunks: tuple[TrunkPlan, ...]
     emergency_trunks: tuple[TrunkPlan, ...]
     dids: tuple[DidPlan, ...]
     salons: tuple[SalonPlan, ...]
     menus: tuple[MenuPlan, ...]
     patterns: tuple[DialPattern, ...]
-    levels: CosLevels
     emergency_numbers: tuple[str, ...]
 
     @property
@@ -173,6 +184,7 @@ class CityPlan:
         """Dialplan contexts of the city that must exist once it is loaded."""
         own = [f"citypbx-did-{self.slug}", f"citypbx-phones-{self.slug}"]
         own += [f"citypbx-out-{self.slug}", f"citypbx-ext-{self.slug}"]
+        own += [f"citypbx-transfer-{self.slug}", f"citypbx-local-{self.slug}"]
         own += [f"citypbx-salon-{s.id}" for s in self.salons]
         own += [f"citypbx-menu-{m.id}" for m in self.menus]
         return tuple(own)
@@ -191,6 +203,21 @@ class HostPlan:
         return tuple(city.slug for city in self.cities)
 
     @property
+    def numbering(self) -> tuple[tuple[str, ZoneClass], ...]:
+        """The numbering plan as extension patterns over E.164, each with its class."""
+        return tuple(zone_patterns())
+
+    @property
+    def numbering_source(self) -> str:
+        return zone_table().source
+
+    @property
+    def ladder(self) -> tuple[tuple[str, str], ...]:
+        """(class of service, number class) for every pair the ladder allows."""
+        ladder = self.settings.classes_of_service
+        return tuple((cos, cls) for cos in COS_NAMES for cls in ladder[cos])  # type: ignore[index]
+
+    @property
     def shared_contexts(self) -> tuple[str, ...]:
         """Entry contexts of extensions.d/00-citypbx.conf, shared by every city."""
         return SHARED_CONTEXTS
@@ -204,6 +231,8 @@ SHARED_CONTEXTS = (
     "citypbx-internal",
     "citypbx-hangup",
     "citypbx-refused",
+    "citypbx-numbering",
+    "citypbx-cos",
 )
 
 
@@ -245,7 +274,6 @@ def _salon_plan(salon: Salon, city: City, holidays: set[str]) -> SalonPlan:
             name=dialplan_text(ext.name),
             secret=str(ext.secret),
             cos=ext.cos,
-            cos_level=COS_LEVELS[ext.cos],
             contacts=max(1, sum(1 for p in salon.phones if p.extension == ext.extension)),
         )
         for ext in salon.extensions
@@ -314,18 +342,13 @@ def city_plan(
         name=dialplan_text(city.name),
         timezone=city.timezone,
         area_code=city.area_code,
+        local_codes=(city.area_code, *city.other_area_codes),
         trunks=trunks,
         emergency_trunks=emergency,
         dids=tuple(dids),
         salons=tuple(_salon_plan(salon, city, holidays) for salon in city.salons),
         menus=tuple(_menu_plan(menu) for menu in city.menus),
         patterns=tuple(outbound_patterns(city.area_code)),
-        levels=CosLevels(
-            local=COS_LEVELS["local"],
-            national=COS_LEVELS["national"],
-            mobile=COS_LEVELS["mobile"],
-            international=COS_LEVELS["international"],
-        ),
         emergency_numbers=EMERGENCY_NUMBERS,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -53,3 +54,21 @@ def build_host(
     company = report.company
     plan = host_plan(host, company.cities, company.operators, company.holidays, settings)
     return HostRender(report, plan, tuple(render_host(plan)))
+
+
+def inventory_plans(
+    inventory: str | Path, host: str | None = None, vault_password_file: str | Path | None = None
+) -> tuple[list[HostPlan], list[str]]:
+    """The plan of HOST (default: of every host of the pbx group) as a rollout would build
+    it from INVENTORY, and every error that kept a host from having one."""
+    from .ansible_vars import group_hosts, resolve_host_vars, role_defaults  # noqa: PLC0415
+
+    hosts = [host] if host else group_hosts(inventory, "pbx", vault_password_file)
+    plans, errors = [], []
+    for name in hosts:
+        variables = resolve_host_vars(inventory, name, vault_password_file=vault_password_file)
+        result = build_host(name, variables, {**role_defaults(), **variables})
+        errors += [str(error) for error in result.report.errors]
+        if result.plan is not None:
+            plans.append(result.plan)
+    return plans, errors

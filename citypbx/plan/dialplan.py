@@ -27,12 +27,42 @@ class HoursSpec:
 
 @dataclass(frozen=True)
 class DialPattern:
-    """A dial pattern staff use, the E.164 expression of what was dialled, and whether it is
-    international (which class of service it needs is decided in the dialplan)."""
+    """A dial pattern staff use and how what was dialled becomes E.164: drop the first STRIP
+    digits, put PREFIX in front. What class the number is, and so whether the caller may
+    dial it, is the numbering plan's business (citypbx/inventory/numbering.py)."""
 
     pattern: str
-    e164: str
-    intl: bool = False
+    strip: int
+    prefix: str
+
+    @property
+    def e164(self) -> str:
+        """The dialplan expression of the E.164 number (`+7${EXTEN:1}`)."""
+        return f"{self.prefix}${{EXTEN:{self.strip}}}" if self.strip else f"{self.prefix}${{EXTEN}}"
+
+    def matches(self, dialled: str) -> bool:
+        """Whether DIALLED matches the pattern as Asterisk matches it (X, Z, N, [...] and
+        literal characters; the patterns here have strict lengths, no `.` or `!`)."""
+        return pattern_matches(self.pattern, dialled)
+
+    def e164_of(self, dialled: str) -> str:
+        return self.prefix + dialled[self.strip :]
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    if not pattern.startswith("_"):
+        return re.compile(re.escape(pattern))
+    if any(char in pattern for char in ".!"):
+        raise ValueError(f"{pattern}: open-ended patterns are not used here")
+    sets = (
+        "[" + "".join(re.escape(c) for c in _class_chars(p)) + "]" for p in _pattern_parts(pattern)
+    )
+    return re.compile("".join(sets))
+
+
+def pattern_matches(pattern: str, dialled: str) -> bool:
+    """Whether an Asterisk extension PATTERN (strict length) matches DIALLED."""
+    return _pattern_regex(pattern).fullmatch(dialled) is not None
 
 
 def format_number(e164: str, number_format: str) -> str:
@@ -59,6 +89,11 @@ def number_expression(variable: str, number_format: str) -> str:
 def international_expression(variable: str, number_format: str) -> str:
     """Dialplan expression giving ``${VARIABLE}`` (+<country><number>) as the operator dials it."""
     return f"${{{variable}}}" if number_format == "e164" else f"810${{{variable}:1}}"
+
+
+def international_number(e164: str, number_format: str) -> str:
+    """A number outside +7 as an operator with NUMBER_FORMAT dials it (the 8-10 prefix)."""
+    return e164 if number_format == "e164" else "810" + e164[1:]
 
 
 def dialplan_text(text: str) -> str:
@@ -116,12 +151,45 @@ def outbound_patterns(area_code: str) -> list[DialPattern]:
     """
     local_length = 10 - len(area_code)
     patterns = [
-        DialPattern("_8XXXXXXXXXX", "+7${EXTEN:1}"),
-        DialPattern("_+7XXXXXXXXXX", "${EXTEN}"),
-        DialPattern("_XXXXXXXXXX", "+7${EXTEN}"),
-        DialPattern("_" + "X" * local_length, f"+7{area_code}${{EXTEN}}"),
+        DialPattern("_8XXXXXXXXXX", 1, "+7"),
+        DialPattern("_+7XXXXXXXXXX", 0, ""),
+        DialPattern("_XXXXXXXXXX", 0, "+7"),
+        DialPattern("_" + "X" * local_length, 0, f"+7{area_code}"),
     ]
     for digits in _INTL_DIGITS:
-        patterns.append(DialPattern("_810" + "X" * digits, "+${EXTEN:3}", intl=True))
-        patterns.append(DialPattern("_+[1-689]" + "X" * (digits - 1), "${EXTEN}", intl=True))
+        patterns.append(DialPattern("_810" + "X" * digits, 3, "+"))
+        patterns.append(DialPattern("_+[1-689]" + "X" * (digits - 1), 0, ""))
     return patterns
+
+
+def pattern_order_key(pattern: str) -> tuple[tuple[int, str], ...]:
+    """Asterisk's preference between patterns that match the same number: at the first
+    position where they differ, the one matching fewer characters wins (a literal before
+    `N` before `Z` before `X`)."""
+    return tuple((len(_class_chars(part)), part) for part in _pattern_parts(pattern))
+
+
+def _pattern_parts(pattern: str) -> list[str]:
+    body = pattern[1:] if pattern.startswith("_") else pattern
+    parts, i = [], 0
+    while i < len(body):
+        if body[i] == "[":
+            end = body.index("]", i)
+            parts.append(body[i : end + 1])
+            i = end + 1
+        else:
+            parts.append(body[i])
+            i += 1
+    return parts
+
+
+def _class_chars(part: str) -> str:
+    if part.startswith("["):
+        inner, chars = part[1:-1], ""
+        for match in re.finditer(r"(.)-(.)|(.)", inner):
+            if match[3] is not None:
+                chars += match[3]
+            else:
+                chars += "".join(chr(c) for c in range(ord(match[1]), ord(match[2]) + 1))
+        return chars
+    return {"X": "0123456789", "Z": "123456789", "N": "23456789"}.get(part.upper(), part)

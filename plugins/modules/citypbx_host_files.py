@@ -43,6 +43,15 @@ options:
     type: list
     elements: path
     default: []
+  columns:
+    description:
+      - Each with C(path) (an SQLite database), C(table) and C(columns) (names); missing
+        columns are added as TEXT before the files are written, so that a file naming them
+        (a CDR column list) never takes effect on a table without them.
+      - A database or table that does not exist yet is left alone.
+    type: list
+    elements: dict
+    default: []
 notes:
   - Supports check mode and diff mode.
   - Mark the task C(no_log) when a file holds a secret.
@@ -91,6 +100,11 @@ closed_files:
   returned: always
   type: list
   elements: str
+added_columns:
+  description: Columns added to existing tables (C(<db>:<table>.<column>)).
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -98,6 +112,7 @@ from ansible.module_utils.citypbx_host import (
     HostError,
     Outcome,
     PartialError,
+    WantedColumns,
     WantedDirectory,
     WantedFile,
     WantedService,
@@ -117,6 +132,7 @@ def summary(outcome: Outcome | None) -> dict[str, object]:
         "started_services": done.started_services,
         "enabled_services": done.enabled_services,
         "closed_files": done.closed_files,
+        "added_columns": done.added_columns,
     }
 
 
@@ -127,6 +143,7 @@ def main() -> None:
             "directories": {"type": "list", "elements": "dict", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
             "private_trees": {"type": "list", "elements": "path", "default": []},
+            "columns": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )
@@ -136,6 +153,7 @@ def main() -> None:
     try:
         files = [WantedFile.from_argument(f) for f in params["files"]]
         directories = [WantedDirectory.from_argument(d) for d in params["directories"]]
+        columns = [WantedColumns.from_argument(c) for c in params["columns"]]
     except HostError as error:
         module.fail_json(invocation=shown, msg=str(error))
     try:
@@ -144,6 +162,7 @@ def main() -> None:
             directories=directories,
             services=[WantedService(name) for name in params["services"]],
             private_trees=params["private_trees"],
+            columns=columns,
             check=module.check_mode,
             diff=module._diff,
         )

@@ -36,6 +36,7 @@ class _Dialog:
     user: str
     host: str
     local: str
+    from_user: str = ""
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
@@ -54,7 +55,7 @@ class _Dialog:
         content = ("Content-Type: application/sdp\r\n" if body else "") + auth
         return (
             f"{method} {self.uri} SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n"
-            f"From: <sip:{self.user}@{self.host}>;tag={self.tag}\r\n"
+            f"From: <sip:{self.from_user or self.user}@{self.host}>;tag={self.tag}\r\n"
             f"To: <sip:{self.user}@{self.host}>{extra}\r\n"
             f"Call-ID: {self.call_id}\r\nCSeq: {cseq} {method}\r\n"
             f"Contact: <sip:{self.user}@{self.local}>\r\n{content}"
@@ -135,8 +136,11 @@ def request(
     local_address: str = "127.0.0.1",
     password: str | None = None,
     timeout: float = 8.0,
+    from_user: str = "",
 ) -> list[SipResponse]:
     """Send METHOD for sip:USER@server; answer one challenge if PASSWORD is given.
+    FROM_USER, when given, is the From header's user instead of USER (a request naming
+    someone it is not, as a stranger writes it).
 
     Returns every final response received, in order.
     """
@@ -146,7 +150,7 @@ def request(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((local_address, 0))
         local = f"{local_address}:{sock.getsockname()[1]}"
-        dialog = _Dialog(method, uri, user, host, local)
+        dialog = _Dialog(method, uri, user, host, local, from_user)
         body = _sdp(local_address) if method == "INVITE" else ""
         authorization = ""
         for cseq in (1, 2):

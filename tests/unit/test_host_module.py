@@ -8,6 +8,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import sqlite3
 import stat
 import subprocess
 from pathlib import Path
@@ -331,3 +332,64 @@ def test_installed_packages_include_held_ones(
         host.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, out, "")
     )
     assert host.package_versions(["asterisk"]) == {"asterisk": "1:22.10.1" if installed else ""}
+
+
+# ---- columns of an existing call-record table ------------------------------------------------
+
+
+def _cdr(path: Path, columns: str) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE cdr ({columns})")
+        db.execute("INSERT INTO cdr (city) VALUES ('kazan')")
+
+
+def _columns(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [row[1] for row in db.execute('PRAGMA table_info("cdr")')]
+
+
+def test_a_new_cdr_column_is_added_to_the_existing_table_and_the_rows_stay(tmp_path: Path):
+    database = tmp_path / "master.db"
+    _cdr(database, "city, direction")
+    wanted = [host.WantedColumns(str(database), "cdr", ("city", "direction", "class"))]
+    outcome = host.converge([], columns=wanted)
+    assert outcome.added_columns == [f"{database}:cdr.class"]
+    assert outcome.changed
+    assert _columns(database) == ["city", "direction", "class"]
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT city, class FROM cdr").fetchall() == [("kazan", None)]
+    assert host.converge([], columns=wanted).added_columns == []
+
+
+def test_check_mode_reports_a_missing_column_and_adds_nothing(tmp_path: Path):
+    database = tmp_path / "master.db"
+    _cdr(database, "city")
+    wanted = [host.WantedColumns(str(database), "cdr", ("city", "class"))]
+    assert host.converge([], columns=wanted, check=True).added_columns == [f"{database}:cdr.class"]
+    assert _columns(database) == ["city"]
+
+
+def test_no_database_or_no_table_yet_is_left_to_its_creator(tmp_path: Path):
+    missing = host.WantedColumns(str(tmp_path / "none.db"), "cdr", ("class",))
+    assert host.converge([], columns=[missing]).added_columns == []
+    assert not (tmp_path / "none.db").exists()
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert (
+        host.converge([], columns=[host.WantedColumns(str(empty), "cdr", ("class",))]).added_columns
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"path": "/x.db", "table": "cdr", "columns": ["class; DROP TABLE cdr"]},
+        {"path": "/x.db", "table": 'cdr"', "columns": ["a"]},
+        {"path": "/x.db", "table": "cdr", "columns": "class"},
+        {"table": "cdr", "columns": ["a"]},
+    ],
+)
+def test_a_column_set_with_odd_names_is_refused(item: dict[str, object]):
+    with pytest.raises(host.HostError):
+        host.WantedColumns.from_argument(item)

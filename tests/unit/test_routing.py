@@ -8,7 +8,7 @@ import re
 import pytest
 from resolved import HOST, production_host_vars, role_defaults
 
-from citypbx.inventory.models import COS_LEVELS, NUMBER_FORMATS, ClassOfService
+from citypbx.inventory.models import COS_NAMES, NUMBER_FORMATS
 from citypbx.inventory.names import endpoint_name
 from citypbx.inventory.types import parse_destination, parse_hours
 from citypbx.plan import CityPlan
@@ -102,6 +102,7 @@ def test_outbound_patterns_are_strict(kazan_plan: CityPlan) -> None:
         assert "." not in pattern.pattern
         assert "!" not in pattern.pattern
     local = [p for p in kazan_plan.patterns if p.e164 == "+7843${EXTEN}"]
+    assert local[0].e164_of("5550100") == "+78435550100"
     assert [p.pattern for p in local] == ["_XXXXXXX"]
 
 
@@ -122,10 +123,36 @@ def test_plan_routes_every_number_and_merges_holidays(kazan_plan: CityPlan) -> N
     assert re.fullmatch(r"\d{6}", baumana.mailbox_pin)
 
 
-def test_cos_levels_follow_the_vocabulary_order() -> None:
-    """The ladder is the order of the ClassOfService vocabulary, written once."""
-    assert list(COS_LEVELS) == list(ClassOfService.__args__)
-    assert list(COS_LEVELS.values()) == list(range(len(COS_LEVELS)))
+def test_the_default_ladder_names_every_class_and_reaches_no_premium_number() -> None:
+    result = build_host(HOST, production_host_vars(), role_defaults())
+    assert result.plan is not None
+    ladder = result.plan.settings.classes_of_service
+    assert list(ladder) == list(COS_NAMES)
+    assert ladder["internal"] == []
+    assert all("premium" not in reached for reached in ladder.values())
+    assert ladder["international"][-1] == "international"
+
+
+def test_a_ladder_without_every_class_of_service_is_refused() -> None:
+    defaults = role_defaults()
+    partial = {"local": ["local"]}
+    result = build_host(
+        HOST, production_host_vars(), {**defaults, "asterisk_city_classes_of_service": partial}
+    )
+    assert not result.ok
+    messages = [str(e) for e in result.report.errors]
+    assert any(
+        "asterisk_city_classes_of_service" in m and "internal, national" in m for m in messages
+    ), messages
+
+
+def test_a_ladder_naming_an_unknown_class_is_refused() -> None:
+    defaults = role_defaults()
+    ladder = dict(defaults["asterisk_city_classes_of_service"], local=["local", "invalid"])
+    result = build_host(
+        HOST, production_host_vars(), {**defaults, "asterisk_city_classes_of_service": ladder}
+    )
+    assert not result.ok
 
 
 def test_menus_are_planned_with_their_targets(kazan_plan: CityPlan) -> None:
