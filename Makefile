@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab-host lab-image lab-up lab-down pilot lab-production lab-production-down rollback test test-long lint unit molecule validate bench clean
+.PHONY: help setup lab-host lab-image lab-up lab-down pilot lab-production lab-production-down rollback test test-long lint unit molecule validate bench numbering clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ validate: setup ## Validate the production and staging inventories
 	citypbx validate inventories/production
 	citypbx validate inventories/staging
 
+numbering: setup ## Regenerate the numbering plan (citypbx/data/numbering-zone7.yml) from phonenumbers
+	python -m citypbx.inventory.numbering_source
+
 test: lint unit molecule ## Everything CI runs: lint, unit tests, Molecule scenarios
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff, mypy
@@ -87,7 +90,7 @@ test-long: setup ## Long runs kept out of CI: property tests drawing thousands o
 	  tests/unit/test_resolved_validation.py
 
 # Every scenario CI runs; `make molecule MOLECULE_SCENARIOS=calls` runs one.
-MOLECULE_SCENARIOS ?= default provisioning calls
+MOLECULE_SCENARIOS ?= default provisioning calls fraud
 
 molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and SIP peers in containers
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done

@@ -33,6 +33,8 @@ from .dialplan import (
 )
 
 ROLE_PREFIX = "asterisk_city_"
+#: Channels of every trunk kept free for emergency calls (see TrunkPlan.calls).
+EMERGENCY_RESERVE = 1
 
 
 class CitySettings(BaseModel):
@@ -101,6 +103,13 @@ class TrunkPlan:
     number: str  # dialplan expression: the dialled number as this operator writes it
     international: str  # the same for international numbers
     caller_id: str  # dialplan expression: our caller ID as this operator writes it
+
+    @property
+    def calls(self) -> int:
+        """Calls other than emergency ones the trunk may carry at once, inbound and outbound
+        together: one channel of a trunk with more than one is kept for emergency calls, so
+        that a flood of calls can never take the last line to 112."""
+        return self.channels - EMERGENCY_RESERVE if self.channels > EMERGENCY_RESERVE else 1
 
 
 @dataclass(frozen=True)
@@ -233,6 +242,7 @@ SHARED_CONTEXTS = (
     "citypbx-refused",
     "citypbx-numbering",
     "citypbx-cos",
+    "citypbx-trunk-room",
 )
 
 

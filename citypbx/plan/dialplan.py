@@ -60,6 +60,17 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(sets))
 
 
+def pattern_can_match(pattern: str, dialled: str) -> bool:
+    """Whether more digits after DIALLED could make PATTERN match (Asterisk's "can match":
+    a phone that sent DIALLED gets 484 Address Incomplete rather than 404)."""
+    if not pattern.startswith("_"):
+        return len(pattern) > len(dialled) and pattern.startswith(dialled)
+    parts = _pattern_parts(pattern)
+    if len(parts) <= len(dialled):
+        return False
+    return all(char in _class_chars(part) for char, part in zip(dialled, parts, strict=False))
+
+
 def pattern_matches(pattern: str, dialled: str) -> bool:
     """Whether an Asterisk extension PATTERN (strict length) matches DIALLED."""
     return _pattern_regex(pattern).fullmatch(dialled) is not None

@@ -21,6 +21,7 @@ from .dialplan import (
     DialPattern,
     format_number,
     international_number,
+    pattern_can_match,
     pattern_matches,
     pattern_order_key,
 )
@@ -48,6 +49,16 @@ class Outbound:
     @property
     def allowed(self) -> bool:
         return self.decision == ALLOWED
+
+    @property
+    def sip_status(self) -> int | None:
+        """The SIP status the phone gets when the call is refused (None: it goes through):
+        403 refused by the route, 404 no such number, 484 more digits could make one."""
+        if self.allowed:
+            return None
+        if self.kind == "incomplete":
+            return 484
+        return 404 if self.kind == "unknown" else 403
 
     def lines(self) -> list[str]:
         head = f"{self.extension} ({self.city}, class of service {self.cos}) dials {self.dialled}"
@@ -152,11 +163,17 @@ def explain_dial(plan: HostPlan, extension: str, dialled: str) -> Outbound | Non
     )
     if matching:
         return _outbound(plan, city, replace(base, kind="outbound"), matching[0])
-    if dialled in _extensions(plan):
+    extensions = _extensions(plan)
+    if dialled in extensions:
         return replace(
             base, decision=ALLOWED, kind="internal", number=dialled, number_class="internal"
         )
-    return replace(base, reason="not a number the phones may dial (unallocated number, cause 1)")
+    known = (*city.emergency_numbers, *(p.pattern for p in city.patterns), *extensions)
+    if any(pattern_can_match(p, dialled) for p in known):
+        return replace(
+            base, kind="incomplete", reason="incomplete: more digits could make a number (484)"
+        )
+    return replace(base, reason="not a number the phones may dial (404)")
 
 
 def _outbound(plan: HostPlan, city: CityPlan, base: Outbound, taken: DialPattern) -> Outbound:

@@ -103,12 +103,18 @@ def test_emergency_is_never_refused_even_for_an_internal_extension(plan: HostPla
         assert answer.kind == "emergency"
 
 
-def test_an_unknown_extension_is_none_and_a_number_no_pattern_takes_is_refused(plan: HostPlan):
+def test_an_unknown_extension_is_none_and_a_number_nothing_can_take_is_refused(plan: HostPlan):
     assert explain_dial(plan, "9999", "112") is None
-    answer = explain_dial(plan, "2101", "12")
+    answer = explain_dial(plan, "2101", "*12")
     assert answer is not None
     assert answer.kind == "unknown"
     assert not answer.allowed
+    assert answer.sip_status == 404
+    # Four digits could still become a seven-digit local number: Asterisk says 484.
+    assert explain_dial(plan, "2101", "12").sip_status == 484  # type: ignore[union-attr]
+    incomplete = explain_dial(plan, "2101", "1234")
+    assert incomplete is not None
+    assert (incomplete.kind, incomplete.sip_status) == ("incomplete", 484)
 
 
 def test_the_most_specific_pattern_wins_as_in_asterisk():

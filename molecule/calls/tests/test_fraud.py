@@ -22,9 +22,11 @@ import sipprobe  # noqa: E402
 from callslab import PBX, PHONES  # noqa: E402
 from conftest import Lab  # noqa: E402
 from labsecrets import format_number  # noqa: E402
+from labshell import asterisk  # noqa: E402
 from sipphones import CallResult, place_call  # noqa: E402
 
 STRANGER = "127.0.0.99"
+CALLER = "79161234567"
 KAZAN_RT = "127.0.0.40"
 
 
@@ -129,3 +131,39 @@ def test_every_outbound_call_records_the_class_of_its_number(
     assert result.answered, result.invite_statuses
     row = lab.cdr.wait(cdr_mark, lambda r: r["direction"] == "outbound" and r.answered)[0]
     assert row["class"] == number_class, str(row)
+
+
+# ---- limits: a flood through one trunk takes neither another trunk nor 112 ---------------------
+
+
+def _pbx_channels(lab: Lab, trunk: str) -> int:
+    out = asterisk(lab.pbx, "core show channels concise")
+    return sum(1 for line in out.splitlines() if line.startswith(f"PJSIP/{trunk}-"))
+
+
+@pytest.mark.usefixtures("open_today")
+def test_a_flood_through_one_trunk_leaves_the_other_trunk_and_112_working(lab: Lab):
+    """kazan-megafon has 4 channels: 3 for calls, 1 kept for emergency calls. Eight calls
+    arrive through it at once (the operator's address, as a flood from that source would):
+    three are taken, the rest refused; meanwhile a call on kazan-rostelecom goes through and
+    112 still leaves through kazan-megafon, the emergency trunk, on the kept channel."""
+    megafon = lab.inventory.trunks["kazan-megafon"]
+    for _ in range(8):
+        lab.operator.originate("78435550102", megafon.server, caller=CALLER, seconds=25)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _pbx_channels(lab, "kazan-megafon") < 3:
+        time.sleep(0.5)
+    time.sleep(3)  # the refused ones are gone by now
+    assert _pbx_channels(lab, "kazan-megafon") == 3, asterisk(lab.pbx, "core show channels")
+
+    mark = lab.operator.mark()
+    other = dial(lab, "2102", "84955551234", hold=1.0)
+    assert other.answered, other.invite_statuses
+    emergency = dial(lab, "2102", "112", hold=1.0)
+    assert emergency.answered, emergency.invite_statuses
+    received = lab.operator.wait_received(mark, count=2, timeout=20)
+    by_number = {call.number: call for call in received}
+    assert by_number["112"].address == megafon.server, [str(c) for c in received]
+    rostelecom = lab.inventory.trunks["kazan-rostelecom"]
+    national = format_number("+74955551234", rostelecom.number_format)
+    assert by_number[national].address == rostelecom.server, [str(c) for c in received]

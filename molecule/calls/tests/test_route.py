@@ -48,7 +48,7 @@ OUTBOUND = [
         for d in (
             "112", "5551234", "84955551234", "+74955551234", "89161234567", "88001234567",
             "88091234567", "88106831234", "87011234567", "+77172123456", "81049301234567",
-            "+49301234567", "3101", "1234",
+            "+49301234567", "3101", "1234", "*12",
         )
     ),
     *(
@@ -121,8 +121,9 @@ def _what_happened(lab: Lab, extension: str, dialled: str) -> tuple[str, ...]:
 
 def _expected(lab: Lab, answer: Outbound) -> tuple[str, ...]:
     if not answer.allowed:
-        status = "404" if answer.kind == "unknown" else "403"
-        return ("refused", status, answer.reason if answer.kind != "unknown" else "")
+        # Refused by the route: the reason is in the call record; no such number: no record.
+        reason = answer.reason if answer.sip_status == 403 else ""
+        return ("refused", str(answer.sip_status), reason)
     if answer.kind == "internal":
         return ("internal", answer.number)
     trunk, written = answer.trunks[0]

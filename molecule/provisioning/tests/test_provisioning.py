@@ -40,6 +40,19 @@ def fetch(path: str, user: str | None = None, password: str | None = None) -> tu
         return error.code, ""
 
 
+def refusal(path: str, user: str, password: str) -> tuple[int, str, str]:
+    """The status, challenge and page of a refused request."""
+    ca_files = sorted(CA.glob("*/provisioning-ca.crt"))
+    context = ssl.create_default_context(cafile=str(ca_files[0]))
+    token = b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(BASE + path, headers={"Authorization": f"Basic {token}"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:  # noqa: S310
+            return response.status, "", ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("WWW-Authenticate", ""), error.read().decode()
+
+
 def test_nginx_is_enabled_and_listens_on_the_address_only(host):
     assert host.service("nginx").is_enabled
     assert host.socket("tcp://127.0.0.12:443").is_listening
@@ -72,13 +85,20 @@ def test_wrong_or_missing_credentials_are_refused(path, user, password):
     assert fetch(path, user, password)[0] == 401
 
 
+def test_an_unknown_device_gets_what_a_wrong_password_gets():
+    """Issue 8: the answer must not tell which MACs exist. Before, a MAC without a password
+    file got 403 with credentials, a known one 401."""
+    unknown = refusal("/aabbccddeeff.cfg", "aabbccddeeff", "guess")
+    wrong = refusal(f"/{YEALINK}.cfg", YEALINK, "guess")
+    assert unknown[0] == wrong[0] == 401, (unknown[0], wrong[0])
+    assert unknown == wrong  # the same challenge, the same page
+
+
 def test_a_phone_cannot_fetch_another_phones_file():
     assert fetch(f"/cfg{GRANDSTREAM}.xml", YEALINK, device_password(SECRET, YEALINK))[0] == 401
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/phones/", "/aabbccddeeff.cfg", "/../etc/passwd", "/index.html"]
-)
+@pytest.mark.parametrize("path", ["/", "/phones/", "/../etc/passwd", "/index.html"])
 def test_nothing_is_listable_and_unknown_requests_are_refused(path):
     assert fetch(path, YEALINK, device_password(SECRET, YEALINK))[0] in (400, 403, 404)
 
