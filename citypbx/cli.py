@@ -261,6 +261,7 @@ def _route_answer(plans: list[HostPlan], args: argparse.Namespace, at: datetime)
     from .plan.explain import explain_dial, explain_inbound  # noqa: PLC0415
 
     outbound = args.number is None
+    missing = None
     for plan in plans:
         if outbound:
             answer = explain_dial(plan, args.extension, args.dial)
@@ -272,11 +273,11 @@ def _route_answer(plans: list[HostPlan], args: argparse.Namespace, at: datetime)
         if found.routed:
             _print_route(found, args.format)
             return EXIT_OK
+        missing = missing or found
     if outbound:
         hosts = ", ".join(p.host for p in plans) or "no pbx host"
         print(f"citypbx: error: no extension {args.extension} on {hosts}", file=sys.stderr)
         return EXIT_USAGE
-    missing = explain_inbound(plans[0], args.number, at) if plans else None
     if missing is not None:
         _print_route(missing, args.format)
     return EXIT_REFUSED
