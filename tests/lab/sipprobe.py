@@ -76,6 +76,16 @@ def _parse(data: bytes) -> SipResponse:
     return SipResponse(int(match.group(1)), match.group(2), headers)
 
 
+def _receive_response(sock: socket.socket) -> SipResponse:
+    """The next SIP response on SOCK. Requests from the PBX are passed over: right after a
+    REGISTER is accepted Asterisk qualifies the new contact, and its OPTIONS can arrive
+    before the 200 OK does."""
+    while True:
+        data = sock.recv(65535)
+        if data.startswith(b"SIP/2.0 "):
+            return _parse(data)
+
+
 def _exchange(
     sock: socket.socket, message: str, server: tuple[str, int], timeout: float
 ) -> SipResponse:
@@ -89,10 +99,10 @@ def _exchange(
         sock.sendto(message.encode(), server)
         sock.settimeout(min(interval, max(0.01, deadline - time.monotonic())))
         try:
-            response = _parse(sock.recv(65535))
+            response = _receive_response(sock)
             while response.status < FINAL:
                 sock.settimeout(max(0.01, deadline - time.monotonic()))
-                response = _parse(sock.recv(65535))
+                response = _receive_response(sock)
         except TimeoutError:
             if time.monotonic() >= deadline:
                 raise
