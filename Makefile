@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab secrets are encrypted with a password the lab generates for itself.
 LAB_VAULT := --vault-password-file $(CURDIR)/.lab/vault-password
 
-.PHONY: help setup lab-host lab-image lab-up lab-down pilot lab-production lab-production-down rollback test test-long lint unit molecule validate bench numbering clean
+.PHONY: help setup lab-host lab-image lab-up lab-down pilot lab-production lab-production-down rollback test test-long test-secrets lint unit molecule validate bench numbering clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -73,7 +73,7 @@ validate: setup ## Validate the production and staging inventories
 numbering: setup ## Regenerate the numbering plan (citypbx/data/numbering-zone7.yml) from phonenumbers
 	python -m citypbx.inventory.numbering_source
 
-test: lint unit molecule ## Everything CI runs: lint, unit tests, Molecule scenarios
+test: lint unit molecule test-secrets ## Everything CI runs: lint, unit tests, Molecule scenarios, the secrets scan
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff, mypy
 	yamllint --strict .
@@ -94,6 +94,10 @@ MOLECULE_SCENARIOS ?= default provisioning calls fraud
 
 molecule: setup lab-image ## Molecule scenarios against real Asterisk, nginx and SIP peers in containers
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
+
+# The staging lab comes up for it and goes down after it, whatever the result.
+test-secrets: lab-up ## No lab secret in any output: the pilot's playbooks at -vvv, forced failures, every readable file
+	status=0; pytest -q -p no:cacheprovider tests/secrets || status=$$?; $(MAKE) lab-down; exit $$status
 
 bench: lab-up ## Benchmarks that print figures (the rollout one needs the pilot: make pilot)
 	python benchmarks/rollout.py
