@@ -2,9 +2,11 @@
 
 A `Phone` is one SIPp process bound to the phone's own loopback address and port: it
 registers with the extension's credentials (Contact = that address:port, refreshed every
-minute), answers the PBX's OPTIONS, and answers (`mode="answer"`, after ringing 1 s) or
-only rings (`mode="ring"`) the INVITEs the PBX sends it. `place_call` / `OutgoingCall`
-make a phone dial a number with digest authentication and hold the call.
+minute), answers the PBX's OPTIONS, and answers (`mode="answer"`, after ringing 1 s), only
+rings (`mode="ring"`), answers and blind-transfers the caller to `target` (`mode="transfer"`,
+a REFER) or forwards the call to `target` (`mode="forward"`, a 302) when the PBX calls it.
+`place_call` / `OutgoingCall` make a phone dial a number with digest authentication and
+hold the call.
 
 Every process has a deadline (SIPp's -timeout) and is stopped by `stop()` (the pytest
 fixtures call it); what happened is read back from SIPp's message trace.
@@ -28,7 +30,14 @@ from labshell import Shell, asterisk, run
 
 SIPP_DIR = REPO_ROOT / "lab" / "sipp"
 SIPP = "sipp"
-PhoneMode = Literal["answer", "ring"]
+PhoneMode = Literal["answer", "ring", "transfer", "forward"]
+# What a phone does with an INVITE: the out-of-call scenario of its SIPp process.
+_MODE_SCENARIOS: dict[str, str] = {
+    "answer": "phone-answer.xml",  # rings 1 s, answers, stays until BYE
+    "ring": "phone-ring.xml",  # rings until cancelled
+    "transfer": "phone-transfer.xml",  # answers, then REFERs the caller to `target`
+    "forward": "phone-forward.xml",  # 302 to `target`
+}
 _TRACE_SEPARATOR = re.compile(r"^-{40,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$", re.MULTILINE)
 _DIRECTION = re.compile(r"^\w+ message (sent|received)")
 # RTP ports of SIPp's media echo: one range for the phones' own (answering) side, and
@@ -204,6 +213,7 @@ class Phone:
     port: int = 5060
     lifetime: float = 1800.0
     password: str | None = None  # the extension's secret unless a test wants a wrong one
+    target: str = ""  # what a "transfer" or "forward" phone sends the caller to
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -234,10 +244,12 @@ class Phone:
         if self.process is not None and self.process.poll() is None:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
-        scenario = "phone-answer.xml" if self.mode == "answer" else "phone-ring.xml"
+        if self.mode in {"transfer", "forward"} and not self.target:
+            raise ValueError(f"a {self.mode} phone needs a target")
         argv = self._argv(
             "phone-register.xml",
-            "-oocsf", str(SIPP_DIR / scenario),
+            "-oocsf", str(SIPP_DIR / _MODE_SCENARIOS[self.mode]),
+            "-key", "target", self.target or "none",
             "-key", "expires", "300",
             "-users", "1", "-d", "60000",
             "-timeout", f"{int(self.lifetime)}s",

@@ -1,0 +1,122 @@
+"""Transfers and forwards (issue 8, path 2): a phone can hand a caller on to an extension of
+the company, never to an outside number. A queue agent's blind transfer (REFER) and a
+phone's call forwarding (302) both land in citypbx-transfer-<city>, which holds the
+extensions only; a refused transfer never reaches the operator.
+
+Peers: the lab operator places the customer's call; SIPp phones (tests/lab/sipphones.py)
+play the agent who transfers (lab/sipp/phone-transfer.xml) and the phone that forwards
+(lab/sipp/phone-forward.xml), each in place of the fleet's phone of that extension.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "lab"))
+
+from callslab import PBX, PHONES  # noqa: E402
+from conftest import Lab  # noqa: E402
+from labshell import asterisk  # noqa: E402
+from sipphones import Phone, PhoneFleet, PhoneMode, SipMessage  # noqa: E402
+
+CALLER = "79161234567"
+# Outside numbers a phone may try to hand a caller to: international (8-10), premium
+# (8-809), national. None of them is an extension.
+OUTSIDE = ["88106831234", "88091234567", "84955551234"]
+
+
+@contextmanager
+def phone_instead(lab: Lab, extension: str, mode: PhoneMode, target: str) -> Iterator[Phone]:
+    """EXTENSION's phone replaced, for the test, by one in MODE sending callers to TARGET."""
+    usual = lab.phones[extension]
+    usual.stop()
+    fleet = PhoneFleet(PBX, lab.workdir, lifetime=300)
+    phone = fleet.add(usual.extension, PHONES[extension][0], mode)
+    phone.target = target
+    fleet.start()
+    try:
+        fleet.wait_registered(lab.pbx, timeout=30)
+        yield phone
+    finally:
+        fleet.stop()
+        usual.start()
+        lab.phones.wait_registered(lab.pbx, timeout=30)
+
+
+def refer_answer(phone: Phone) -> SipMessage:
+    """The PBX's final answer to the phone's REFER."""
+    answers = [
+        m
+        for m in phone.messages()
+        if m.direction == "received" and m.cseq_method == "REFER" and m.status >= 200
+    ]
+    assert answers, [m.first_line for m in phone.messages()]
+    return answers[-1]
+
+
+def wait_for(condition, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+
+
+def test_a_queue_agent_can_transfer_a_caller_to_a_colleague(lab: Lab):
+    """The control: ufa-open distributes by a queue; its agent 3101 answers and transfers the
+    customer to 2101 (Kazan, answers). The REFER is accepted and 2101 rings with the
+    customer."""
+    since = time.time()
+    with phone_instead(lab, "3101", "transfer", "2101") as agent:
+        lab.operator.originate("73475550102", "3475550100", caller=CALLER, seconds=15)
+        colleague = lab.phones["2101"].wait_call(since, timeout=25)
+        assert CALLER in colleague.invite.header("From"), colleague.invite.header("From")
+        assert refer_answer(agent).status == 202, refer_answer(agent).first_line
+
+
+@pytest.mark.parametrize("number", OUTSIDE)
+def test_a_queue_agent_cannot_transfer_a_caller_outside(lab: Lab, number: str):
+    """The agent transfers the customer to an outside number: the PBX refuses the REFER
+    (the transfer context has no such extension) and no call leaves for the operator."""
+    mark = lab.operator.mark()
+    with phone_instead(lab, "3101", "transfer", number) as agent:
+        lab.operator.originate("73475550102", "3475550100", caller=CALLER, seconds=8)
+        wait_for(lambda: any(m.cseq_method == "REFER" for m in agent.messages()), "no REFER")
+        answer = refer_answer(agent)
+        assert answer.status in {403, 404}, answer.first_line
+        lab.operator.wait_idle(timeout=20)
+    assert [str(c) for c in lab.operator.received(mark)] == []
+    assert "Local/" not in asterisk(lab.pbx, "core show channels concise")
+
+
+def test_a_phone_can_forward_a_call_to_a_colleague(lab: Lab):
+    """The control: 2101 (kazan-center, ring-all) forwards every call to 2201; a customer's
+    call to kazan-center rings 2201."""
+    since = time.time()
+    with phone_instead(lab, "2101", "forward", "2201"):
+        lab.operator.originate("88435550100", "8435550100", caller=CALLER, seconds=6)
+        forwarded = lab.phones["2201"].wait_call(since, timeout=20)
+        assert CALLER in forwarded.invite.header("From"), forwarded.invite.header("From")
+
+
+@pytest.mark.parametrize("number", OUTSIDE)
+def test_a_phone_cannot_forward_a_call_outside(lab: Lab, number: str):
+    """2101 forwards to an outside number: the forward goes nowhere, the other phone of the
+    salon (2102) still rings, and no call leaves for the operator."""
+    mark = lab.operator.mark()
+    since = time.time()
+    with phone_instead(lab, "2101", "forward", number) as forwarding:
+        lab.operator.originate("88435550100", "8435550100", caller=CALLER, seconds=6)
+        lab.phones["2102"].wait_call(since, timeout=20)
+        wait_for(
+            lambda: any(m.status == 302 for m in forwarding.messages()),
+            "2101 never forwarded",
+        )
+        lab.operator.wait_idle(timeout=30)
+    assert [str(c) for c in lab.operator.received(mark)] == []
