@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,18 +50,25 @@ def phone_instead(lab: Lab, extension: str, mode: PhoneMode, target: str) -> Ite
         lab.phones.wait_registered(lab.pbx, timeout=30)
 
 
-def refer_answer(phone: Phone) -> SipMessage:
-    """The PBX's final answer to the phone's REFER."""
-    answers = [
+def refer_answers(phone: Phone) -> list[SipMessage]:
+    """The PBX's final answers to the phone's REFER."""
+    return [
         m
         for m in phone.messages()
         if m.direction == "received" and m.cseq_method == "REFER" and m.status >= 200
     ]
-    assert answers, [m.first_line for m in phone.messages()]
-    return answers[-1]
 
 
-def wait_for(condition, what: str, timeout: float = 20.0) -> None:
+def refer_answer(phone: Phone) -> SipMessage:
+    """The PBX's final answer to the phone's REFER, waiting for it (bounded)."""
+    wait_for(
+        lambda: refer_answers(phone),
+        f"no answer to the REFER: {[m.first_line for m in phone.messages()][-12:]}",
+    )
+    return refer_answers(phone)[-1]
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, what
@@ -87,7 +94,6 @@ def test_a_queue_agent_cannot_transfer_a_caller_outside(lab: Lab, number: str):
     mark = lab.operator.mark()
     with phone_instead(lab, "3101", "transfer", number) as agent:
         lab.operator.originate("73475550102", "3475550100", caller=CALLER, seconds=8)
-        wait_for(lambda: any(m.cseq_method == "REFER" for m in agent.messages()), "no REFER")
         answer = refer_answer(agent)
         assert answer.status in {403, 404}, answer.first_line
         lab.operator.wait_idle(timeout=20)
