@@ -152,6 +152,11 @@ def _render(inventory: str, host: str, out: str, vault_password_file: str | None
         return EXIT_USAGE
     except InventoryError as exc:
         print(f"citypbx: error: {exc}", file=sys.stderr)
+        # Ansible's error names no file (an undecryptable !vault value, a broken file): the
+        # kit's own loader says where, never showing a value.
+        if Path(inventory).is_dir():
+            for issue in load_inventory(inventory, password_file).errors:
+                print(issue)
         return EXIT_INVALID
     groups = set(variables.get("group_names") or ())
     if not groups & {"pbx", "provisioning"}:

@@ -65,6 +65,11 @@ class PhoneCatalog:
                 return vendor
         return None
 
+    def time_zone(self, iana: str) -> ZoneSpec | None:
+        """How the phones are set to the IANA zone (the `timezones` table), None if they
+        cannot be: the validator refuses such a city, the phone builder reads the same entry."""
+        return self.timezones.get(iana)
+
     def vendor_of_model(self, model: str) -> Vendor | None:
         for vendor, models in self.models.items():
             if model in models:

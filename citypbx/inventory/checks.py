@@ -14,7 +14,8 @@ from ..phones import PhoneCatalog, Vendor
 from .issues import Issue, Loc, format_loc
 from .loader import Variable
 from .models import City, Operator, Salon
-from .types import Destination, Network
+from .types import VAULT_REFERENCE, Destination, Network
+from .yamlio import VaultValue
 
 #: The widest network an IP trunk may be identified by, per IP version: an operator's
 #: SBCs sit in a few addresses, never in a /8.
@@ -67,6 +68,16 @@ class KnownIds:
         )
 
 
+def _secret_identity(secret: str | VaultValue) -> tuple[str, str]:
+    """What makes two secrets the same without decrypting them: the value (resolved mode),
+    the vault variable a `{{ vault_* }}` reference names, or an inline `!vault`'s ciphertext."""
+    if isinstance(secret, VaultValue):
+        return ("ciphertext", secret.ciphertext.strip())
+    if match := VAULT_REFERENCE.fullmatch(secret.strip()):
+        return ("reference", match[1])
+    return ("value", secret)
+
+
 def _colons(mac: str) -> str:
     """`805ec0432101` -> `80:5e:c0:43:21:01` (also for a 6-digit prefix)."""
     return ":".join(mac[i : i + 2] for i in range(0, len(mac), 2))
@@ -98,8 +109,8 @@ class CrossChecker:
     def run(self) -> list[Issue]:
         for entry in self.cities:
             self._check_city(entry)
-        for field in ("after_hours", "no_answer"):
-            self._check_loops(field)
+        self._check_loops()
+        self._check_shared_secrets()
         return self.issues
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -130,6 +141,7 @@ class CrossChecker:
                 f"{city.emergency_trunk!r} is not a trunk of this city"
                 f"; use one of {', '.join(trunk_ids)}",
             )
+        self._check_time_zone(var, city.timezone)
         self._check_priorities(entry)
         for index in range(len(city.trunks)):
             self._check_trunk(entry, index)
@@ -141,6 +153,18 @@ class CrossChecker:
             for key, destination in menu.options.items():
                 self._check_destination(var, (*loc, "options", key), destination)
             self._check_destination(var, (*loc, "default"), menu.default)
+
+    def _check_time_zone(self, var: Variable, zone: str) -> None:
+        """The desk phones take a zone from their firmware's list, not any IANA name."""
+        if self.catalog.time_zone(zone) is not None:
+            return
+        self._add(
+            var,
+            ("timezone",),
+            f"the desk phones have no setting for {zone} (citypbx/data/phone_models.yml, "
+            f"timezones); use one of {', '.join(sorted(self.catalog.timezones))}, or add the "
+            "zone's Yealink and Grandstream entries there",
+        )
 
     def _check_caller_id(self, var: Variable, loc: Loc, number: str, owned: set[str]) -> None:
         if number in owned:
@@ -313,6 +337,35 @@ class CrossChecker:
             var, (*loc, "mac"), f"{problem}; check the MAC on the phone's label and the vendor"
         )
 
+    # ---- secrets -----------------------------------------------------------------------------
+
+    def _check_shared_secrets(self) -> None:
+        """Each extension has a secret of its own: a secret shared with another extension or a
+        trunk lets one stolen phone file register as both. Trunks may share what an operator
+        issued. Messages name the other place, never the secret."""
+        first: dict[tuple[str, str], tuple[Variable, Loc, bool]] = {}
+        places: list[tuple[tuple[str, str], Variable, Loc, bool]] = []
+        for entry in self.cities:
+            for t_index, trunk in enumerate(entry.city.trunks):
+                if trunk.password is not None:
+                    t_loc: Loc = ("trunks", t_index, "password")
+                    places.append((_secret_identity(trunk.password), entry.var, t_loc, False))
+            for s_index, salon in enumerate(entry.city.salons):
+                for e_index, extension in enumerate(salon.extensions):
+                    e_loc: Loc = ("salons", s_index, "extensions", e_index, "secret")
+                    places.append((_secret_identity(extension.secret), entry.var, e_loc, True))
+        for identity, var, loc, is_extension in places:
+            seen = first.setdefault(identity, (var, loc, is_extension))
+            if seen[:2] == (var, loc) or not (is_extension or seen[2]):
+                continue
+            where = f"{seen[0].file}: {format_loc((*seen[0].loc, *seen[1]))}"
+            self._add(
+                var,
+                loc,
+                f"secret is the same as the one at {where}; give each extension its own "
+                "secret, e.g. openssl rand -base64 24",
+            )
+
     # ---- destinations and loops --------------------------------------------------------------
 
     def _check_destination(self, var: Variable, loc: Loc, destination: Destination) -> None:
@@ -336,30 +389,88 @@ class CrossChecker:
                 f"no extension {destination.target} in any salon; use an existing extension",
             )
 
-    def _check_loops(self, field: str) -> None:
-        """`field` chains salon -> salon; a chain that comes back is a call loop."""
-        places: dict[str, tuple[Variable, Loc]] = {}
-        next_salon: dict[str, str] = {}
+    def _check_loops(self) -> None:
+        """Salons and menus joined by the steps a call takes with nobody acting: a closed
+        salon's after_hours, an unanswered salon's no_answer, a menu's default (no key, or a
+        key without an option). A chain of them that comes back circles for ever on a trunk
+        channel. Menu options are left out: a caller chose them, and "9: back to the main
+        menu" is a design, not a loop.
+
+        Each loop is reported at its first member (in sorted order) and that step is then taken
+        out, as the fix would, so every loop that step does not end is reported too."""
+        steps: dict[_Node, list[tuple[str, _Node]]] = {}
+        places: dict[_Node, tuple[Variable, Loc]] = {}
         for entry in self.cities:
             for index, salon in enumerate(entry.city.salons):
-                places.setdefault(salon.id, (entry.var, ("salons", index, field)))
-                destination: Destination = getattr(salon, field)
-                if destination.kind == "salon":
-                    next_salon[salon.id] = destination.target
-        reported: set[str] = set()
-        for start in sorted(next_salon):
-            chain = [start]
-            while chain[-1] in next_salon and next_salon[chain[-1]] not in chain:
-                chain.append(next_salon[chain[-1]])
-            if chain[-1] not in next_salon:
-                continue  # the chain ends somewhere: no loop
-            cycle = chain[chain.index(next_salon[chain[-1]]) :]
-            if reported & set(cycle) or cycle[0] != start:
-                continue  # report each loop once, at its first member
-            reported.update(cycle)
-            var, loc = places[start]
+                node = ("salon", salon.id)
+                if node not in places:  # a duplicate id is reported by _unique
+                    places[node] = (entry.var, ("salons", index))
+                    steps[node] = _steps(
+                        ("after_hours", salon.after_hours), ("no_answer", salon.no_answer)
+                    )
+            for index, menu in enumerate(entry.city.menus):
+                node = ("menu", menu.id)
+                if node not in places:
+                    places[node] = (entry.var, ("menus", index))
+                    steps[node] = _steps(("default", menu.default))
+        removed: set[tuple[_Node, str]] = set()
+        while (cycle := _find_cycle(steps, removed)) is not None:
+            first = cycle.index(min(cycle))
+            cycle = cycle[first:] + cycle[:first]
+            (kind, name), field = cycle[0]
+            removed.add(cycle[0])
+            var, loc = places[(kind, name)]
             if len(cycle) == 1:
-                what = f"{field} sends calls back to this same salon (loop)"
+                what = f"{field} sends calls back to this same {kind} (loop)"
+            elif all(node[0] == "salon" and step == field for node, step in cycle):
+                what = f"{field} loops: {' -> '.join([*(n[1] for n, _ in cycle), name])}"
             else:
-                what = f"{field} loops: {' -> '.join([*cycle, start])}"
-            self._add(var, loc, f"{what}; end it at voicemail:<salon>, extension:<ext> or hangup")
+                chain = " -> ".join(f"{n[0]}:{n[1]} ({step})" for n, step in cycle)
+                what = f"calls loop with nobody acting: {chain} -> {kind}:{name}"
+            self._add(var, (*loc, field), f"{what}; {_END_LOOP}")
+
+
+_Node = tuple[str, str]  # ("salon" | "menu", id)
+_END_LOOP = "end the chain at voicemail:<salon>, extension:<ext> or hangup"
+
+
+def _steps(*fields: tuple[str, Destination]) -> list[tuple[str, _Node]]:
+    """The steps to another salon or menu (the others end the call's way)."""
+    return [
+        (field, (destination.kind, destination.target))
+        for field, destination in fields
+        if destination.kind in ("salon", "menu")
+    ]
+
+
+def _find_cycle(
+    steps: dict[_Node, list[tuple[str, _Node]]], removed: set[tuple[_Node, str]]
+) -> list[tuple[_Node, str]] | None:
+    """One cycle of STEPS (without the REMOVED ones) as (node, step taken) pairs, or None.
+    Depth first without recursion, starting from the nodes in sorted order."""
+    state: dict[_Node, bool] = {}  # True: on the current path; False: done, no cycle through it
+    for start in sorted(steps):
+        if start in state:
+            continue
+        path: list[tuple[_Node, str]] = []  # the nodes above the current one, and their steps
+        stack = [(start, iter(steps[start]))]
+        state[start] = True
+        while stack:
+            node, pending = stack[-1]
+            for field, target in pending:
+                if (node, field) in removed:
+                    continue
+                if state.get(target) is True:
+                    path.append((node, field))
+                    return path[[n for n, _ in path].index(target) :]
+                if target not in state:
+                    path.append((node, field))
+                    state[target] = True
+                    stack.append((target, iter(steps.get(target, ()))))
+                    break
+            else:
+                state[node] = False
+                stack.pop()
+                if path:
+                    path.pop()
+    return None

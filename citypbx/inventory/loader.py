@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .issues import Issue, Loc
 from .overlay import overlaid_variables, read_overlay
-from .yamlio import YamlSyntaxError, parse_yaml
+from .yamlio import VaultValue, YamlRefusedError, YamlSyntaxError, parse_yaml
 
 VAULT_HEADER = b"$ANSIBLE_VAULT"
 VARS_SUFFIXES = {".yml", ".yaml", ".json", ""}
@@ -83,6 +84,18 @@ def load_inventory(root: str | Path, vault_password_file: str | Path | None = No
     reader.read_vars_dir("host_vars", "host")
     reader.read_overlay()
     return inventory
+
+
+def _vault_values(value: object, loc: Loc) -> Iterator[tuple[Loc, VaultValue]]:
+    """Every inline `!vault` value nested in VALUE, with its key path."""
+    if isinstance(value, VaultValue):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _vault_values(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _vault_values(item, (*loc, index))
 
 
 class _Reader:
@@ -274,11 +287,16 @@ class _Reader:
             return None
         try:
             data, problems = parse_yaml(text)
+        except YamlRefusedError as exc:  # a YAML bomb or a nesting no inventory has
+            self._unreadable(rel, str(exc), exc.loc)
+            return None
         except YamlSyntaxError as exc:
             self._unreadable(rel, f"{exc}; fix the YAML syntax (indentation, quoting, colons)")
             return None
         for loc, message in problems:
             self._error(rel, loc, message)
+        if self.vault_password_file is not None:
+            self._check_inline_vaults(rel, data)
         return data
 
     def _read_text(self, path: Path, rel: str) -> str | None:
@@ -302,11 +320,63 @@ class _Reader:
             self._unreadable(rel, "not UTF-8 text; save the file as UTF-8")
             return None
 
+    def _vault_lib(self) -> Any:  # noqa: ANN401 - ansible's VaultLib, untyped
+        """The VaultLib of the password file (ImportError without ansible-core; AnsibleError
+        when the password file cannot be read)."""
+        if self._vault is None:
+            from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415 - optional
+            from ansible.parsing.vault import VaultLib, get_file_vault_secret  # noqa: PLC0415
+
+            secret = get_file_vault_secret(
+                filename=str(self.vault_password_file), loader=DataLoader()
+            )
+            secret.load()
+            self._vault = VaultLib([("default", secret)])
+        return self._vault
+
+    def _check_inline_vaults(self, rel: str, data: object) -> None:
+        """Every `!vault` value of the file decrypts with the password file (the values
+        themselves are dropped at once: only the failures are reported, never a value)."""
+        found = list(_vault_values(data, ()))
+        if not found:
+            return
+        try:
+            from ansible.errors import AnsibleError  # noqa: PLC0415 - optional dependency
+            from ansible.parsing.vault import is_encrypted  # noqa: PLC0415
+
+            vault = self._vault_lib()
+        except ImportError:
+            self._error(rel, found[0][0], "checking !vault values needs ansible-core; install it")
+            return
+        except AnsibleError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._error(rel, found[0][0], f"cannot read the vault password file ({reason}); fix it")
+            return
+        password_file = self.vault_password_file
+        for loc, value in found:
+            text = value.ciphertext.strip()
+            if not is_encrypted(text):
+                self._error(
+                    rel,
+                    loc,
+                    "!vault value is not an ansible-vault text (it must start with "
+                    "$ANSIBLE_VAULT;); re-create it with ansible-vault encrypt_string",
+                )
+                continue
+            try:
+                vault.decrypt(text)
+            except (AnsibleError, ValueError, TypeError):
+                self._error(
+                    rel,
+                    loc,
+                    f"!vault value does not decrypt with vault password file {password_file}"
+                    "; re-encrypt it with ansible-vault encrypt_string --vault-password-file "
+                    f"{password_file}, or pass the password file it was encrypted with",
+                )
+
     def _decrypt(self, rel: str, raw: bytes) -> bytes | None:
         try:
             from ansible.errors import AnsibleError  # noqa: PLC0415 - optional dependency
-            from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
-            from ansible.parsing.vault import VaultLib, get_file_vault_secret  # noqa: PLC0415
         except ImportError:
             self._unreadable(
                 rel,
@@ -315,13 +385,7 @@ class _Reader:
             )
             return None
         try:
-            if self._vault is None:
-                secret = get_file_vault_secret(
-                    filename=str(self.vault_password_file), loader=DataLoader()
-                )
-                secret.load()
-                self._vault = VaultLib([("default", secret)])
-            plain: bytes = self._vault.decrypt(raw)
+            plain: bytes = self._vault_lib().decrypt(raw)
         except AnsibleError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self._unreadable(
@@ -335,9 +399,9 @@ class _Reader:
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.inv.root).as_posix()
 
-    def _unreadable(self, file: str, message: str) -> None:
+    def _unreadable(self, file: str, message: str, loc: Loc = ()) -> None:
         self.inv.unread_files.append(file)
-        self._error(file, (), message)
+        self._error(file, loc, message)
 
     def _error(self, file: str, loc: Loc, message: str) -> None:
         self.inv.errors.append(Issue(file, loc, message))

@@ -25,10 +25,11 @@ plugins/vars/citypbx_overlay.py: one implementation, so both see the same data.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .issues import Issue, Loc
+from .issues import Issue, Loc, show
 from .yamlio import YamlSyntaxError, parse_yaml
 
 OVERLAY_FILE = "group_vars/all/overlay.yml"
@@ -36,6 +37,7 @@ OVERLAY_VARIABLE = "citypbx_overlay"
 _AT = (OVERLAY_VARIABLE,)
 _KEYS = ("id", "number", "extension", "mac")  # what identifies an object in a list
 _COMPANY = {"operators", "holidays"}
+_SLUG = re.compile(r"[a-z][a-z0-9_]*")  # as validate.SLUG: a name, never a path
 _FIELDS = {"base", "cities", "company", "overrides", "isolate_trunks"}
 
 
@@ -74,7 +76,12 @@ def read_overlay(root: Path) -> tuple[Overlay | None, list[Issue]]:
     issues = [Issue(OVERLAY_FILE, loc, message) for loc, message in problems]
     if not isinstance(data, dict) or not isinstance(data.get(OVERLAY_VARIABLE), dict):
         issues.append(
-            Issue(OVERLAY_FILE, _AT, "must be a mapping with base, cities, company, overrides")
+            Issue(
+                OVERLAY_FILE,
+                _AT,
+                "must be a mapping with base, cities, company, overrides"
+                "; write those keys under citypbx_overlay:",
+            )
         )
         return None, issues
     data = data[OVERLAY_VARIABLE]
@@ -89,8 +96,8 @@ def read_overlay(root: Path) -> tuple[Overlay | None, list[Issue]]:
             Issue(
                 OVERLAY_FILE,
                 (*_AT, "base"),
-                "must name an inventory directory (holding hosts.yml)"
-                " relative to this one, e.g. ../production",
+                "must name an inventory directory holding hosts.yml"
+                "; write it relative to this one, e.g. ../production",
             )
         )
         return None, issues
@@ -98,13 +105,23 @@ def read_overlay(root: Path) -> tuple[Overlay | None, list[Issue]]:
     overlay.cities = _names(data, "cities", None, issues)
     isolate = data.get("isolate_trunks", False)
     if not isinstance(isolate, bool):
-        issues.append(Issue(OVERLAY_FILE, (*_AT, "isolate_trunks"), "must be true or false"))
+        issues.append(
+            Issue(
+                OVERLAY_FILE,
+                (*_AT, "isolate_trunks"),
+                "must be true or false; write true or false without quotes",
+            )
+        )
     overlay.isolate_trunks = isolate is True
     overlay.company = _names(data, "company", _COMPANY, issues)
     overrides = data.get("overrides", {})
     if not isinstance(overrides, dict):
         issues.append(
-            Issue(OVERLAY_FILE, (*_AT, "overrides"), "must be a mapping of city slug to changes")
+            Issue(
+                OVERLAY_FILE,
+                (*_AT, "overrides"),
+                "must be a mapping of city slug to changes; write one 'slug:' per city",
+            )
         )
         return overlay, issues
     issues += [
@@ -126,7 +143,20 @@ def _names(
     for index, name in enumerate(value):
         if allowed is not None and name not in allowed:
             issues.append(
-                Issue(OVERLAY_FILE, (*_AT, key, index), f"use one of {', '.join(sorted(allowed))}")
+                Issue(
+                    OVERLAY_FILE,
+                    (*_AT, key, index),
+                    f"{show(name)} is not allowed here; use one of {', '.join(sorted(allowed))}",
+                )
+            )
+        elif allowed is None and not _SLUG.fullmatch(name):
+            issues.append(
+                Issue(
+                    OVERLAY_FILE,
+                    (*_AT, key, index),
+                    f"{show(name)} is not a city slug; write the slug of a city_<slug> group "
+                    "(a-z, 0-9 and _, letter first)",
+                )
             )
     return [str(name) for name in value]
 
@@ -180,7 +210,13 @@ def _load(path: Path) -> tuple[object, list[Issue]]:
     try:
         data, problems = parse_yaml(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, YamlSyntaxError) as exc:
-        return None, [Issue(OVERLAY_FILE, (*_AT, "base"), f"{path}: cannot be read ({exc})")]
+        return None, [
+            Issue(
+                OVERLAY_FILE,
+                (*_AT, "base"),
+                f"{path}: cannot be read ({exc}); fix that file of the base inventory",
+            )
+        ]
     return data, [
         Issue(OVERLAY_FILE, (*_AT, "base"), f"{path}: {message}") for _, message in problems
     ]
@@ -191,12 +227,20 @@ def overlaid_variables(overlay: Overlay) -> tuple[list[OverlaidVariable], list[I
     found: list[OverlaidVariable] = []
     issues: list[Issue] = []
     for index, slug in enumerate(overlay.cities):
+        if not _SLUG.fullmatch(slug):
+            continue  # reported by read_overlay; a name is part of a path: never read it
         name = f"citypbx_city_{slug}"
         path = overlay.base / "group_vars" / f"city_{slug}.yml"
         data, problems = _load(path)
         issues += problems
         if not isinstance(data, dict) or name not in data:
-            issues.append(Issue(OVERLAY_FILE, (*_AT, "cities", index), f"{path} defines no {name}"))
+            issues.append(
+                Issue(
+                    OVERLAY_FILE,
+                    (*_AT, "cities", index),
+                    f"{path} defines no {name}; define it there or remove the city from cities",
+                )
+            )
             continue
         change = overlay.overrides.get(slug, {})
         value, more = apply_overrides(data[name], change, (*_AT, "overrides", slug))
@@ -205,13 +249,19 @@ def overlaid_variables(overlay: Overlay) -> tuple[list[OverlaidVariable], list[I
             issues += _unisolated(data[name], change, slug)
         found.append(OverlaidVariable(name, value, path, f"city_{slug}"))
     for index, item in enumerate(overlay.company):
+        if item not in _COMPANY:
+            continue  # reported by read_overlay (the base's vault.yml is not company data)
         name = f"citypbx_{item}"
         path = overlay.base / "group_vars" / "all" / f"{item}.yml"
         data, problems = _load(path)
         issues += problems
         if not isinstance(data, dict) or name not in data:
             issues.append(
-                Issue(OVERLAY_FILE, (*_AT, "company", index), f"{path} defines no {name}")
+                Issue(
+                    OVERLAY_FILE,
+                    (*_AT, "company", index),
+                    f"{path} defines no {name}; define it there or remove it from company",
+                )
             )
             continue
         found.append(OverlaidVariable(name, data[name], path, "all"))

@@ -359,8 +359,14 @@ def is_vault_secret(value: object) -> bool:
     )
 
 
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _resolved_secret(value: object, minimum: int) -> str:
     # Messages never show the value: it is a live secret.
+    if _is_empty(value):
+        invalid("secret is empty; generate one, e.g. openssl rand -base64 24")
     if not isinstance(value, str):
         invalid(f"a secret must be text (got {type(value).__name__}); fix the vault value")
     if is_vault_secret(value) or "{{" in value:
@@ -397,6 +403,8 @@ def _secret_validator(strength: str) -> PlainValidator:
             return value
         if isinstance(value, str) and is_vault_secret(value):
             return value
+        if _is_empty(value):
+            invalid(f"secret is empty; {CLEAR_TEXT.partition('; ')[2]}")
         invalid(CLEAR_TEXT)
 
     return PlainValidator(check)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -15,8 +15,12 @@ from .errors import issues_from_validation_error
 from .issues import Issue, sorted_issues
 from .loader import Group, Inventory, Variable, load_inventory, resolve_vault_password_file
 from .models import HOLIDAYS, OPERATORS, City, Company
+from .transports import check_phone_transports
 from .types import CLEAR_TEXT, is_vault_secret
 from .vault import check_secrets
+
+if TYPE_CHECKING:
+    from ..provisioning.settings import ProvisioningSettings
 
 CITY_VARIABLE = re.compile(r"citypbx_city_(?P<slug>.*)", re.DOTALL)
 CITY_GROUP = re.compile(r"city_(?P<slug>.*)", re.DOTALL)
@@ -112,12 +116,13 @@ def validate_inventory(inventory: Inventory, *, skip_encrypted: bool = False) ->
         )
     city_groups = _city_groups(inventory, errors)
     found = _Variables(inventory, city_groups, errors, warnings)
-    _report_cities_without_data(inventory.hosts_file, city_groups, found.cities, errors)
+    _report_cities_without_data(inventory, city_groups, found.cities, errors)
 
     operators = _parse_company_var(found.company, "citypbx_operators", OPERATORS, errors)
     holidays = _parse_company_var(found.company, "citypbx_holidays", HOLIDAYS, errors)
     known = KnownIds.from_raw(var.value for var in found.cities.values())
     errors += CrossChecker(found.entries, operators, known, load_catalog()).run()
+    errors += check_phone_transports(inventory, city_groups, found.phone_settings)
 
     modelled = {var.name for var in found.cities.values()} | set(found.company)
     secret_errors, secret_warnings = check_secrets(inventory, modelled)
@@ -144,6 +149,8 @@ class _Variables:
         self.cities: dict[str, Variable] = {}  # slug -> its variable, in the right place
         self.entries: list[CityEntry] = []  # the cities that passed the model
         self.company: dict[str, Variable] = {}  # citypbx_operators, citypbx_holidays
+        # Every citypbx_phone_settings that passed its model.
+        self.phone_settings: list[tuple[Variable, ProvisioningSettings]] = []
         for var in inventory.variables:
             if match := CITY_VARIABLE.fullmatch(var.name):
                 if _city_variable_in_place(var, match["slug"], city_groups, errors):
@@ -154,7 +161,8 @@ class _Variables:
                 else:
                     errors.append(_misplaced(var, COMPANY_VARIABLES[var.name], "company-wide data"))
             elif var.name == PHONE_SETTINGS:
-                _check_phone_settings(var, errors)
+                if (settings := _check_phone_settings(var, errors)) is not None:
+                    self.phone_settings.append((var, settings))
             elif var.name in SECRET_SETTINGS:
                 if not is_vault_secret(var.value):
                     errors.append(Issue(var.file, var.loc, CLEAR_TEXT))
@@ -174,19 +182,20 @@ class _Variables:
 
 
 def _report_cities_without_data(
-    hosts_file: str,
+    inventory: Inventory,
     city_groups: dict[str, Group],
     with_data: dict[str, Variable],
     errors: list[Issue],
 ) -> None:
-    unreadable = {issue.file for issue in errors if issue.loc == ()}
+    # Files reported as a whole (unreadable, refused, not a mapping): their cities say nothing.
+    unreadable = {issue.file for issue in errors if issue.loc == ()} | set(inventory.unread_files)
     for slug, group in sorted(city_groups.items()):
         home = f"group_vars/city_{slug}"
         if slug in with_data or any(f.startswith((f"{home}.", f"{home}/")) for f in unreadable):
             continue  # has data, or its file is broken and that is already reported
         errors.append(
             Issue(
-                hosts_file,
+                inventory.hosts_file,
                 group.loc,
                 f"city group has no data; define citypbx_city_{slug} in {home}.yml",
             )
@@ -296,11 +305,12 @@ def _parse_company_var(
         return None
 
 
-def _check_phone_settings(var: Variable, errors: list[Issue]) -> None:
+def _check_phone_settings(var: Variable, errors: list[Issue]) -> ProvisioningSettings | None:
     """citypbx_phone_settings, through the provisioning settings model."""
     from ..provisioning.settings import ProvisioningSettings  # noqa: PLC0415 - import cycle
 
     try:
-        ProvisioningSettings.model_validate(var.value)
+        return ProvisioningSettings.model_validate(var.value)
     except ValidationError as exc:
         errors += issues_from_validation_error(exc, var.file, var.loc)
+        return None

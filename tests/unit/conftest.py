@@ -19,7 +19,7 @@ from citypbx.inventory import Report, validate
 # it finds is a bug to fix and a case to add to the fixed tests.
 _PROPERTY = settings(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", _PROPERTY, derandomize=True, max_examples=150)
-settings.register_profile("long", _PROPERTY, derandomize=False, max_examples=3000)
+settings.register_profile("long", _PROPERTY, derandomize=False, max_examples=10_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,9 @@ host (resolved mode: secrets are values, checked for strength, never echoed)."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from typing import Any
 
 import pytest
@@ -188,3 +190,95 @@ def test_a_pbx_host_in_no_city_group_is_refused() -> None:
         f"{WHERE}: group_names: the host is in no city_<slug> group, so a rollout would remove "
         "every city from it; add it to the city groups it serves under `cities` in the inventory"
     ]
+
+
+# ---- secrets that are missing or shared (issue 8) ------------------------------------------
+
+EXT0 = f"{KZ}.salons[0].extensions[0].secret"
+EXT1 = f"{KZ}.salons[0].extensions[1].secret"
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_an_empty_secret_is_refused_as_empty(value: object) -> None:
+    variables = production_host_vars()
+    variables[KZ]["salons"][0]["extensions"][0]["secret"] = value
+    assert errors_of(variables) == [
+        f"{WHERE}: {EXT0}: secret is empty; generate one, e.g. openssl rand -base64 24"
+    ]
+
+
+def test_the_shortest_accepted_secret_has_16_characters() -> None:
+    variables = production_host_vars()
+    variables[KZ]["salons"][0]["extensions"][0]["secret"] = "Kx7pQ2mZ9vLr4Tw"  # 15
+    assert [e for e in errors_of(variables) if "too short (15 characters" in e], errors_of(
+        variables
+    )
+    variables[KZ]["salons"][0]["extensions"][0]["secret"] = "Kx7pQ2mZ9vLr4TwB"  # 16
+    assert errors_of(variables) == []
+
+
+def test_secrets_as_the_lab_generates_them_are_accepted() -> None:
+    """lab/secrets.sh: 24 random bytes in base64 without / + = (about 30 characters)."""
+    variables = production_host_vars()
+    for index, salon in enumerate(variables[KZ]["salons"]):
+        for e_index, extension in enumerate(salon["extensions"]):
+            raw = hashlib.sha256(f"lab-{index}-{e_index}".encode()).digest()[:24]
+            extension["secret"] = (
+                base64.b64encode(raw).decode().translate(str.maketrans("", "", "/+="))
+            )
+    assert errors_of(variables) == []
+
+
+def test_a_secret_shared_by_two_extensions_is_refused_without_showing_it() -> None:
+    """Two phones with one secret: a stolen phone's file registers as the other one too."""
+    variables = production_host_vars()
+    extensions = variables[KZ]["salons"][0]["extensions"]
+    extensions[1]["secret"] = extensions[0]["secret"]
+    errors = errors_of(variables)
+    assert errors == [
+        f"{WHERE}: {EXT1}: secret is the same as the one at {WHERE}: {EXT0}; give each "
+        "extension its own secret, e.g. openssl rand -base64 24"
+    ]
+    assert extensions[0]["secret"] not in errors[0]
+
+
+def test_a_secret_shared_across_cities_is_refused() -> None:
+    variables = production_host_vars()
+    ufa = variables["citypbx_city_ufa"]["salons"][0]["extensions"][0]
+    ufa["secret"] = variables[KZ]["salons"][0]["extensions"][0]["secret"]
+    errors = errors_of(variables)
+    assert len(errors) == 1, errors
+    assert "secret is the same as the one at" in errors[0]
+
+
+def test_an_extension_secret_equal_to_a_trunk_password_is_refused() -> None:
+    variables = production_host_vars()
+    variables[KZ]["salons"][0]["extensions"][0]["secret"] = variables[KZ]["trunks"][0]["password"]
+    errors = errors_of(variables)
+    assert len(errors) == 1, errors
+    assert "secret is the same as the one at" in errors[0]
+    assert f"{KZ}.trunks[0].password" in errors[0]
+    assert variables[KZ]["trunks"][0]["password"] not in errors[0]
+
+
+def test_trunks_may_share_what_an_operator_issued() -> None:
+    """Trunk passwords come from the operators' contracts: the company does not choose them."""
+    variables = production_host_vars()
+    trunks = [
+        t
+        for name, city in variables.items()
+        if name.startswith("citypbx_city_")
+        for t in city["trunks"]
+        if t.get("password")
+    ]
+    trunks[1]["password"] = trunks[0]["password"]
+    assert errors_of(variables) == []
+
+
+def test_a_trunk_password_equal_to_an_earlier_extension_secret_is_refused() -> None:
+    variables = production_host_vars()
+    kazan_secret = variables[KZ]["salons"][0]["extensions"][0]["secret"]
+    later = variables["citypbx_city_ufa"]["trunks"][0]
+    later["password"] = kazan_secret
+    errors = errors_of(variables)
+    assert [e for e in errors if "citypbx_city_ufa.trunks[0].password: secret is the same" in e]
