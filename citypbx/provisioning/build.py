@@ -89,7 +89,7 @@ class PhoneBuilder:
     def city(self, slug: str, city: City) -> list[PhoneConfig]:
         """The phones of one city (validated in resolved mode), in inventory order."""
         settings = self.settings.for_city(slug)
-        zone = self.catalog.timezones.get(city.timezone)
+        zone = self.catalog.time_zone(city.timezone)  # the validator refuses None
         if zone is None:
             raise ProvisioningError(
                 f"city {slug}: time zone {city.timezone} has no phone representation; add it to "
@@ -187,6 +187,8 @@ class PhoneBuilder:
                 firmware_url=firmware_url,
                 firmware_scheme="https" if firmware_scheme == "https" else "http",
                 firmware_host_path=firmware_host_path,
+                ca_certificate_url=settings.ca_certificate_url,
+                ca_certificate=settings.ca_certificate or "",
             ),
         )
 

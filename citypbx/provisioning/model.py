@@ -53,6 +53,11 @@ class Provisioning:
     firmware_url: str  # the pinned firmware: a file (Yealink) or a directory (Grandstream)
     firmware_scheme: Literal["http", "https"]
     firmware_host_path: str
+    # The deployment's CA, which the phone installs and verifies the servers against: where the
+    # provisioning site serves it (phones that fetch it), and its PEM text for phones that take
+    # it inline ("" when the settings do not give it: those phones are not told to verify).
+    ca_certificate_url: str
+    ca_certificate: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,14 @@ how they reach the company's services). Strict like the inventory: unknown keys 
     language: ru                         # phone menus (default ru)
     provisioning_url: https://prov.citypbx.example/phones/   # where phones fetch their files
     firmware_url: https://prov.citypbx.example/firmware/     # default: <provisioning_url>firmware/
+    # The deployment's CA certificate (PEM, exports/<host>/provisioning-ca.crt) for the phones
+    # that take it inline (Grandstream GXP). Yealink phones fetch it from
+    # <provisioning_url>provisioning-ca.crt instead. No default: without it the Grandstream
+    # phones are not told to verify the server (they could not, and would stop provisioning).
+    ca_certificate: |
+      -----BEGIN CERTIFICATE-----
+      ...
+      -----END CERTIFICATE-----
     cities:                              # per-city overrides of sip_*, ntp_server, vlan_id
       novosibirsk: {sip_server: pbx2.citypbx.example}
 """
@@ -29,6 +37,14 @@ from .errors import ProvisioningError
 Transport = Literal["udp", "tcp", "tls"]
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?")
 _VLAN_MAX = 4094
+#: Where the provisioning site serves the deployment's CA certificate, below provisioning_url,
+#: without credentials (it is public). The nginx site (site.py) and the phones read this name.
+CA_CERTIFICATE_NAME = "provisioning-ca.crt"
+_PEM = re.compile(
+    r"-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{4,76}\n)+-----END CERTIFICATE-----"
+)
+#: Grandstream's trusted CA certificate fields hold at most 4096 characters.
+_PEM_MAX = 4096
 
 
 def _url(value: str) -> str:
@@ -43,8 +59,19 @@ def _vlan(value: int) -> int:
     return value
 
 
+def _pem(value: str) -> str:
+    text = value.replace("\r\n", "\n").strip()
+    if not _PEM.fullmatch(text) or len(text) > _PEM_MAX:
+        invalid(
+            "one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----, "
+            f"at most {_PEM_MAX} characters): the exported exports/<host>/{CA_CERTIFICATE_NAME}"
+        )
+    return text
+
+
 Url = Annotated[str, AfterValidator(_url)]
 VlanId = Annotated[int, AfterValidator(_vlan)]
+Pem = Annotated[str, AfterValidator(_pem)]
 
 
 class _Model(BaseModel):
@@ -70,11 +97,17 @@ class ProvisioningSettings(_Model):
     language: Literal["ru"] = "ru"
     provisioning_url: Url
     firmware_url: Url | None = None
+    ca_certificate: Pem | None = None
     cities: dict[str, CitySettings] = Field(default_factory=dict)
 
     @property
     def firmware_base(self) -> str:
         return self.firmware_url or f"{self.provisioning_url}firmware/"
+
+    @property
+    def ca_certificate_url(self) -> str:
+        """Where the phones fetch the deployment's CA certificate (the provisioning site)."""
+        return f"{self.provisioning_url}{CA_CERTIFICATE_NAME}"
 
     def for_city(self, slug: str) -> ProvisioningSettings:
         """These settings with the city's overrides applied."""

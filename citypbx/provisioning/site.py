@@ -24,8 +24,10 @@ from ..inventory.issues import Issue
 from ..inventory.models import City
 from ..inventory.types import Port, invalid
 from ..phones import load_catalog, normalise_mac
+from ..plan.ansible_vars import role_defaults
 from ..plan.render import strict_template
 from .errors import ProvisioningError
+from .settings import CA_CERTIFICATE_NAME
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "provisioning"
 SITE_PATH = "etc/nginx/sites-available/citypbx-provisioning.conf"
@@ -33,6 +35,11 @@ SITE_PATH = "etc/nginx/sites-available/citypbx-provisioning.conf"
 CREDENTIALS_DIR = "/etc/nginx/citypbx-provisioning"
 ROLE_PREFIX = "provisioning_server_"
 _MAC = re.compile(r"[0-9a-f]{12}")
+# TLS 1.2 cipher suites the site may offer: forward secrecy (ECDHE) and AEAD only. The list
+# itself is a role default (provisioning_server_tls_ciphers), this is the rule it must keep.
+_CIPHER = re.compile(
+    r"ECDHE-(?:ECDSA|RSA)-(?:AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)"
+)
 
 
 def _ip(value: str) -> str:
@@ -61,6 +68,16 @@ def _not_negative(value: int) -> int:
     return value
 
 
+def _ciphers(value: list[str]) -> list[str]:
+    weak = [name for name in value if not _CIPHER.fullmatch(name)]
+    if weak or not value or len(set(value)) != len(value):
+        invalid(
+            f"TLS 1.2 cipher suites, each once, ECDHE with AES-GCM or ChaCha20-Poly1305 only "
+            f"(OpenSSL names, e.g. ECDHE-ECDSA-AES128-GCM-SHA256); refused: {weak or value}"
+        )
+    return value
+
+
 class SiteSettings(BaseModel):
     """The provisioning_server_* role variables the site is rendered from."""
 
@@ -71,13 +88,16 @@ class SiteSettings(BaseModel):
     root: Annotated[str, AfterValidator(_absolute)] = "/srv/citypbx-provisioning"
     rate_per_minute: Annotated[int, AfterValidator(_positive)] = 60
     burst: Annotated[int, AfterValidator(_not_negative)] = 30
+    # No default here: the role's defaults/main.yml is the one place the list is written.
+    tls_ciphers: Annotated[list[str], AfterValidator(_ciphers)]
 
     @classmethod
     def from_role_vars(cls, host: str, variables: Mapping[str, Any]) -> SiteSettings:
-        """From the role's variables (provisioning_server_<field>); every bad one at once."""
+        """From the role's variables (provisioning_server_<field>) over the role's defaults;
+        every bad one at once."""
         values = {
             name.removeprefix(ROLE_PREFIX): value
-            for name, value in variables.items()
+            for name, value in {**role_defaults("provisioning_server"), **variables}.items()
             if name.startswith(ROLE_PREFIX) and name.removeprefix(ROLE_PREFIX) in cls.model_fields
         }
         try:
@@ -144,7 +164,9 @@ def devices(cities: Iterable[City], secret: str) -> tuple[Device, ...]:
 
 def render_site(settings: SiteSettings) -> str:
     """The nginx site of the provisioning server."""
-    return strict_template(f"{SITE_PATH}.j2", TEMPLATES_DIR).render(site=settings)
+    return strict_template(f"{SITE_PATH}.j2", TEMPLATES_DIR).render(
+        site=settings, ca_certificate_name=CA_CERTIFICATE_NAME
+    )
 
 
 def dhcp_export(settings: SiteSettings, host: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from citypbx.phones import load_catalog
-from citypbx.provisioning import TEMPLATES_DIR, PhoneConfig, company_phones, default_renderer
+from citypbx.provisioning import TEMPLATES_DIR, PhoneConfig
 from citypbx.provisioning.parse import parse_phone_file, redact
 
 CATALOG = load_catalog()
@@ -40,11 +40,8 @@ def allow_list(family: str) -> dict[str, re.Pattern[str]]:
 def rendered() -> dict[str, tuple[PhoneConfig, dict[str, str]]]:
     """Model -> (a phone of that model, its files), from the production sample."""
     company = golden.production_company()
-    renderer = default_renderer()
-    by_model: dict[str, tuple[PhoneConfig, dict[str, str]]] = {}
-    for phone in company_phones(company, golden.SETTINGS, golden.fake_secrets(company)):
-        by_model.setdefault(phone.model, (phone, renderer.render_phone(phone)))
-    return by_model
+    files = golden.golden_files(company)
+    return {model: (phone, files[model]) for model, phone in golden.sample_phones(company).items()}
 
 
 ALL_MODELS = sorted(name for models in CATALOG.models.values() for name in models)

@@ -6,7 +6,10 @@ The container shares the host's network: nginx listens on 127.0.0.12:443.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -121,6 +124,74 @@ def test_credentials_and_keys_are_private(host):
         device_password(SECRET, YEALINK)
         not in host.file(f"/etc/nginx/citypbx-provisioning/{YEALINK}.htpasswd").content_string
     )
+
+
+def handshake(*options: str) -> tuple[str, str]:
+    """One TLS handshake with the real nginx by `openssl s_client`, trusting only the deployment's
+    CA and requiring the certificate to name the address (as the phones are told to); no request
+    is sent. Returns ("<protocol> <cipher>" when a session was made, else "", s_client's stderr)."""
+    openssl = shutil.which("openssl")
+    assert openssl, "the test host needs the openssl command line tool"
+    ca_files = sorted(CA.glob("*/provisioning-ca.crt"))
+    assert ca_files, f"the CA certificate was not exported to {CA}"
+    result = subprocess.run(
+        [openssl, "s_client", "-connect", "127.0.0.12:443", "-CAfile", str(ca_files[0]),
+         "-verify_return_error", "-verify_ip", "127.0.0.12", *options],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    session = re.search(r"^New, (\S+), Cipher is (\S+)$", result.stdout, re.MULTILINE)
+    if result.returncode != 0 or session is None or session[2] == "(NONE)":
+        return "", result.stderr
+    return f"{session[1]} {session[2]}", result.stderr
+
+
+def test_tls_1_2_with_the_chosen_cipher_is_accepted_and_verified():
+    """The suite the phones were relied on to offer with the generated (EC) key."""
+    negotiated, errors = handshake("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert negotiated == "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256", errors
+
+
+def test_tls_1_3_is_accepted():
+    negotiated, errors = handshake("-tls1_3")
+    assert negotiated.startswith("TLSv1.3 "), errors
+
+
+@pytest.mark.parametrize("version", ["-tls1", "-tls1_1"])
+def test_tls_before_1_2_is_refused_by_the_server(version):
+    # SECLEVEL=0 lets this client offer the old protocol: the refusal must be the server's.
+    negotiated, errors = handshake(version, "-cipher", "DEFAULT@SECLEVEL=0")
+    assert negotiated == ""
+    assert "no protocols available" not in errors, errors  # the client did offer it
+    assert "alert" in errors, errors  # and the server answered with a refusal
+
+
+@pytest.mark.parametrize(
+    "cipher",
+    [
+        # CBC with ECDHE and ECDSA: the generated key could serve these; the list forbids them.
+        "ECDHE-ECDSA-AES128-SHA",
+        "ECDHE-ECDSA-AES128-SHA256",
+        "ECDHE-ECDSA-AES256-SHA384",
+        # RSA key exchange (no forward secrecy), with CBC and with GCM.
+        "AES128-SHA",
+        "AES128-GCM-SHA256",
+    ],
+)
+def test_cbc_and_rsa_key_exchange_ciphers_are_refused(cipher):
+    negotiated, errors = handshake("-tls1_2", "-cipher", f"{cipher}@SECLEVEL=0")
+    assert negotiated == ""
+    assert "no ciphers available" not in errors, errors  # the client did offer it
+    assert "alert" in errors, errors  # and the server answered with a refusal
+
+
+def test_the_ca_is_served_to_anyone_and_is_the_exported_one(host):
+    """The Yealink phones install it from here (static.trusted_certificates.url)."""
+    status, body = fetch("/provisioning-ca.crt")  # no credentials
+    assert status == 200
+    assert body == sorted(CA.glob("*/provisioning-ca.crt"))[0].read_text()
+    # testinfra's content_string drops the final newline.
+    assert body.rstrip("\n") == host.file("/etc/citypbx-provisioning/tls/ca.crt").content_string
+    assert "PRIVATE KEY" not in body
 
 
 def test_requests_beyond_the_rate_are_refused():

@@ -25,6 +25,22 @@ from citypbx.inventory import City, Company, validate  # noqa: E402
 from citypbx.inventory.types import VAULT_REFERENCE  # noqa: E402
 from citypbx.provisioning import PhoneConfig, company_phones, default_renderer  # noqa: E402
 
+# The deployment's CA of the samples: a self-signed certificate whose key was thrown away
+# (a certificate is public; nothing can be signed with this one).
+CA_CERTIFICATE = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIByDCCAW+gAwIBAgIUCbbNiBkqM2Xz8Pr2SnL/b7If14cwCgYIKoZIzj0EAwIw\n"
+    "OTE3MDUGA1UEAwwuY2l0eXBieCBnb2xkZW4gZmlsZXM6IGEgZmFrZSBDQSwga2V5\n"
+    "IGRpc2NhcmRlZDAgFw0yNjEyMDMxMzI5NTVaGA8yMTI2MTEwOTEzMjk1NVowOTE3\n"
+    "MDUGA1UEAwwuY2l0eXBieCBnb2xkZW4gZmlsZXM6IGEgZmFrZSBDQSwga2V5IGRp\n"
+    "c2NhcmRlZDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLZv6nT4ssGMkt8CFKKH\n"
+    "zjzPTf/LqJJIhTNA2e3KbeJtVsXgzObdmarhGfRC/fOuNuD/JhrtzfVrQu/NaD6U\n"
+    "bWyjUzBRMB0GA1UdDgQWBBRmB1HkGsdXrQJ2fQvlNdcazXwXLjAfBgNVHSMEGDAW\n"
+    "gBRmB1HkGsdXrQJ2fQvlNdcazXwXLjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49\n"
+    "BAMCA0cAMEQCIA6RhgoxgcS0dqkQpasSHsNGPXm0DzSggSao1PfLLnReAiBE7f+R\n"
+    "qmCneMblK648N4wRdunEO9Ry4x6eQaHYjBIaNg==\n"
+    "-----END CERTIFICATE-----\n"
+)
 # Settings and secrets of the samples: clearly fake, fixed so the files are reproducible.
 SETTINGS: dict[str, Any] = {
     "sip_server": "pbx1.citypbx.example",
@@ -33,6 +49,7 @@ SETTINGS: dict[str, Any] = {
     "ntp_server": "ntp.citypbx.example",
     "vlan_id": 20,
     "provisioning_url": "https://prov.citypbx.example/phones/",
+    "ca_certificate": CA_CERTIFICATE,
     "cities": {"novosibirsk": {"sip_transport": "tcp", "vlan_id": 0}},
 }
 PROVISIONING_SECRET = "FAKE-provisioning-secret-for-tests"  # noqa: S105 - a fake
