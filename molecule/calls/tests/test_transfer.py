@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "lab"))
 from callslab import PBX, PHONES  # noqa: E402
 from conftest import Lab  # noqa: E402
 from labshell import asterisk  # noqa: E402
-from sipphones import Phone, PhoneFleet, PhoneMode, SipMessage  # noqa: E402
+from sipphones import Phone, PhoneFleet, PhoneMode, SipMessage, place_call  # noqa: E402
 
 CALLER = "79161234567"
 # Outside numbers a phone may try to hand a caller to: international (8-10), premium
@@ -141,4 +141,25 @@ def test_a_phone_cannot_forward_a_call_outside(lab: Lab, number: str):
             "2101 never forwarded",
         )
         lab.operator.wait_idle(timeout=30)
+    assert [str(c) for c in lab.operator.received(mark)] == []
+
+
+@pytest.mark.parametrize("number", ["2201", *OUTSIDE])
+def test_a_colleagues_call_forwarded_goes_to_extensions_only(lab: Lab, number: str):
+    """The toll-bypass path: 2202 (class internal) calls its colleague 2101, whose phone
+    forwards every call to NUMBER. The forward is followed in the transfer context, with
+    no class of service to borrow: to an extension it rings there, to an outside number it
+    goes nowhere and no call leaves for the operator."""
+    caller = lab.inventory.extensions["2202"]
+    assert caller.cos == "internal", caller.cos  # the scenario's premise
+    mark = lab.operator.mark()
+    since = time.time()
+    with phone_instead(lab, "2101", "forward", number) as forwarding:
+        result = place_call(caller, PHONES["2202"][0], "2101", PBX, lab.workdir, hold=2.0)
+        assert any(m.status == 302 for m in forwarding.messages()), result.invite_statuses
+        if number == "2201":
+            lab.phones["2201"].wait_call(since, timeout=20)
+        else:
+            assert not result.answered, result.invite_statuses
+    time.sleep(2)  # a call that left would have been recorded by now
     assert [str(c) for c in lab.operator.received(mark)] == []
