@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,8 +130,14 @@ def _controller_files() -> Iterator[Path]:
 
 
 def test_no_world_readable_file_on_the_controller_holds_a_secret(
-    secrets: dict[str, str],
+    secrets: dict[str, str], tmp_path: Path
 ) -> None:
+    # A planted, world-readable file with a made-up secret: the one hit the search must find.
+    canary = tmp_path / "canary.txt"
+    canary.write_text(f"citypbx-canary-{uuid.uuid4().hex}\n")
+    canary.chmod(0o644)
+    tmp_path.chmod(0o755)
+    secrets = secrets | {"the canary": canary.read_text().strip()}
     leaked = []
     scanned = 0
     for path in _controller_files():
@@ -142,6 +149,8 @@ def test_no_world_readable_file_on_the_controller_holds_a_secret(
         if names := hits(text, secrets):
             leaked.append(f"{path}: {', '.join(names)}")
     assert scanned > 100, scanned
+    assert f"{canary}: the canary" in leaked, leaked
+    leaked.remove(f"{canary}: the canary")
     assert not leaked, leaked
 
 
@@ -152,13 +161,17 @@ def test_no_world_readable_file_on_a_lab_host_holds_a_secret(
     """Each secret is searched with grep -F over every file others may read. The pattern
     list reaches the host on standard input, into a private directory removed at the end."""
     shell = SshShell(host, SSH_CONFIG)
+    # A planted, world-readable file with a made-up secret: the search must find it, and
+    # only it (so a search that silently failed cannot pass).
+    canary, planted = f"citypbx-canary-{uuid.uuid4().hex}", "/root/citypbx-secrets-canary"
+    shell.run("sh", "-c", f"umask 022; echo {canary} > {planted}")
     prune = " -o ".join(f"-path {p}" for p in _FIND_PRUNE)
     script = (
         'umask 077; d=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; cat > "$d/p"; '
         f'find / -xdev \\( {prune} -o -path "$d" \\) -prune -o -type f -perm -o=r -print0 '
         '| xargs -0 -r grep -l -F -f "$d/p" -- 2>/dev/null; true'
     )
-    patterns = "\n".join(secrets.values()) + "\n"
+    patterns = "\n".join([*secrets.values(), canary]) + "\n"
     result = subprocess.run(
         ["ssh", "-F", str(SSH_CONFIG), host, script],
         input=patterns,
@@ -167,8 +180,11 @@ def test_no_world_readable_file_on_a_lab_host_holds_a_secret(
         timeout=600,
         check=False,
     )
+    shell.run("rm", "-f", planted)
     assert result.returncode == 0, result.stderr
     files = [line for line in result.stdout.splitlines() if line]
+    assert planted in files, f"{host}: the search missed the planted file: {result.stderr}"
+    files.remove(planted)
     assert not files, f"{host}: world-readable files holding a secret: {files}"
     count = shell.run("sh", "-c", "find /etc /usr/share -xdev -type f -perm -o=r | wc -l")
     assert int(count) > 1000, count  # the search did walk the filesystem

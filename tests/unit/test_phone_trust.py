@@ -59,12 +59,13 @@ def test_yealink_installs_the_ca_from_the_site_and_verifies_the_server(
     assert values["static.security.cn_validation"] == "1"  # the certificate names the server
 
 
-def test_grandstream_gxp_carries_the_ca_and_verifies_the_server(by_family: dict) -> None:
+def test_grandstream_gxp_carries_the_ca_but_does_not_verify_yet(by_family: dict) -> None:
     _, values = by_family["gxp"]
     assert values["P8433"] == golden.CA_CERTIFICATE.strip()  # trusted CA certificate 1
     assert values["P8502"] == "2"  # load the built-in and the custom CA certificates
-    assert values["P8463"] == "1"  # validate server certificates
-    assert values["P22030"] == "1"  # validate the host name in the certificate
+    # Verification waits until the CA slot is proven on a GXP21xx (a lock-out otherwise).
+    assert "P8463" not in values
+    assert "P22030" not in values
 
 
 def test_grandstream_gxp_is_not_told_to_verify_without_the_ca(by_family: dict) -> None:
