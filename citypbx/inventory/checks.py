@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from ..phones import PhoneCatalog, Vendor
 from .issues import Issue, Loc, format_loc
 from .loader import Variable
-from .models import City, Operator, Salon
+from .models import City, MailRelay, Operator, Salon
+from .numbering import classify
 from .types import VAULT_REFERENCE, Destination, Network
 from .yamlio import VaultValue
 
@@ -31,6 +32,27 @@ class CityEntry:
     slug: str
     var: Variable
     city: City
+
+
+def mail_relay_issues(
+    relay: MailRelay | None, file: str, loc: Loc, entries: list[CityEntry]
+) -> list[Issue]:
+    """The relay's login complete, and a relay there once a salon's mailbox e-mails."""
+    if relay is not None:
+        if (relay.username is None) != (relay.password is None):
+            return [Issue(file, loc, "username and password go together; give both or neither")]
+        return []
+    return [
+        Issue(
+            entry.var.file,
+            (*entry.var.loc, "salons", index, "voicemail", "email"),
+            "messages are to be e-mailed but citypbx_mail_relay is not set, so none would "
+            "leave; define it in group_vars/all/mail.yml or remove the addresses",
+        )
+        for entry in entries
+        for index, salon in enumerate(entry.city.salons)
+        if salon.voicemail is not None and salon.voicemail.email
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,6 +127,10 @@ class CrossChecker:
         self._seen: dict[tuple[str, str], tuple[Variable, Loc]] = {}
         # Every network an IP trunk is identified by, company-wide: (network, trunk id).
         self._trunk_networks: list[tuple[Network, str]] = []
+        # Whether each salon of a valid city has a mailbox (voicemail:<salon> needs one).
+        self._mailboxes = {
+            salon.id: salon.voicemail is not None for e in cities for salon in e.city.salons
+        }
 
     def run(self) -> list[Issue]:
         for entry in self.cities:
@@ -151,8 +177,8 @@ class CrossChecker:
             loc = ("menus", index)
             self._unique("menu id", menu.id, var, (*loc, "id"), "menu ids must be unique")
             for key, destination in menu.options.items():
-                self._check_destination(var, (*loc, "options", key), destination)
-            self._check_destination(var, (*loc, "default"), menu.default)
+                self._check_destination(entry, (*loc, "options", key), destination)
+            self._check_destination(entry, (*loc, "default"), menu.default)
 
     def _check_time_zone(self, var: Variable, zone: str) -> None:
         """The desk phones take a zone from their firmware's list, not any IANA name."""
@@ -233,7 +259,14 @@ class CrossChecker:
                 (*n_loc, "number"),
                 "each number is owned by exactly one trunk; remove one of them",
             )
-            self._check_destination(var, (*n_loc, "destination"), route.destination)
+            self._check_destination(entry, (*n_loc, "destination"), route.destination)
+            if route.notice is not None and not route.record:
+                self._add(
+                    var,
+                    (*n_loc, "notice"),
+                    "a recording notice on a number that is not recorded would tell callers "
+                    "something untrue; set record: true or remove the notice",
+                )
 
     # ---- salon -------------------------------------------------------------------------------
 
@@ -284,7 +317,7 @@ class CrossChecker:
         if salon.caller_id is not None:
             self._check_caller_id(var, (*loc, "caller_id"), salon.caller_id, owned)
         for key in ("after_hours", "no_answer"):
-            self._check_destination(var, (*loc, key), getattr(salon, key))
+            self._check_destination(entry, (*loc, key), getattr(salon, key))
         own_extensions = {e.extension for e in salon.extensions}
         for e_index, extension in enumerate(salon.extensions):
             self._unique(
@@ -368,7 +401,25 @@ class CrossChecker:
 
     # ---- destinations and loops --------------------------------------------------------------
 
-    def _check_destination(self, var: Variable, loc: Loc, destination: Destination) -> None:
+    def _check_destination(self, entry: CityEntry, loc: Loc, destination: Destination) -> None:
+        var = entry.var
+        if destination.kind == "voicemail" and self._mailboxes.get(destination.target) is False:
+            self._add(
+                var,
+                loc,
+                f"salon {destination.target!r} has no mailbox: messages left there could never "
+                "be heard; give that salon voicemail: {pin: '{{ vault_vm_<salon>_pin }}'}",
+            )
+        if destination.kind == "external":
+            city = entry.city
+            number_class = classify(destination.target, (city.area_code, *city.other_area_codes))
+            if number_class in ("invalid", "emergency"):
+                self._add(
+                    var,
+                    loc,
+                    f"{destination.target} is not a number a call can be forwarded to "
+                    "(the numbering plan has no such number); fix the number",
+                )
         if destination.kind in ("salon", "voicemail"):
             if destination.target not in self.known.salons:
                 self._add(

@@ -19,6 +19,7 @@ from .types import (
     Channels,
     Cidr,
     DestinationStr,
+    Email,
     ExtensionNumber,
     HolidayDate,
     Host,
@@ -30,6 +31,7 @@ from .types import (
     ObjectId,
     OperatorId,
     OperatorSecret,
+    Pin,
     Port,
     Priority,
     RingTimeout,
@@ -52,6 +54,14 @@ TrunkAuth = Literal["registration", "ip"]
 Distribution = Literal["ringall", "hunt", "queue"]
 SIP_PORT = 5060  # an operator's SIP port when the inventory names none
 MENU_TIMEOUT = 5  # seconds a voice menu waits for a key when the inventory names none
+# Whose ringing phones a phone may answer with the pickup code: its salon's, or its city's.
+PickupScope = Literal["salon", "city"]
+# The codes staff dial (and the phones' keys send); Asterisk's own transfer codes stay off.
+FEATURE_CODES: dict[str, str] = {
+    "voicemail": "*97",  # the salon's mailbox (VoiceMailMain, with its PIN)
+    "pickup": "*8",  # answer a ringing colleague of the pickup group
+    "night": "*30",  # close the salon now / back to its hours (a BLF key shows it)
+}
 
 
 class _Model(BaseModel):
@@ -64,6 +74,9 @@ class NumberRoute(_Model):
     number: E164
     destination: DestinationStr
     record: bool = False
+    # Played to the caller before the call rings (only with record: true): a sound name,
+    # e.g. custom/citypbx-recording-notice (shipped by role asterisk_city).
+    notice: SoundName | None = None
 
 
 class Trunk(_Model):
@@ -95,6 +108,13 @@ class Phone(_Model):
     extension: ExtensionNumber
 
 
+class SalonVoicemail(_Model):
+    """The salon's mailbox: its PIN (a vault reference) and who gets each message by e-mail."""
+
+    pin: Pin
+    email: list[Email] = Field(default_factory=list)
+
+
 class Salon(_Model):
     id: ObjectId
     name: NonEmptyStr
@@ -107,6 +127,8 @@ class Salon(_Model):
     no_answer: DestinationStr
     extensions: list[Extension] = Field(min_length=1)
     phones: list[Phone] = Field(default_factory=list)
+    # Needed when a destination is voicemail:<this salon>.
+    voicemail: SalonVoicemail | None = None
 
 
 class Menu(_Model):
@@ -128,6 +150,7 @@ class City(_Model):
     trunks: list[Trunk] = Field(min_length=1)
     salons: list[Salon] = Field(min_length=1)
     menus: list[Menu] = Field(default_factory=list)
+    pickup: PickupScope = "salon"
 
 
 Codec = Literal["ulaw", "alaw", "g722", "g729", "opus"]
@@ -150,6 +173,20 @@ class Operator(_Model):
     support: NonEmptyStr | None = None
 
 
+class MailRelay(_Model):
+    """The company's SMTP relay (citypbx_mail_relay): voicemail to e-mail goes through it."""
+
+    host: Host
+    port: Port = 587
+    # The envelope and From: address of the PBX's mail.
+    sender: Email
+    # starttls (port 587), tls (465) or none (a relay on the PBX's own network only).
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: NonEmptyStr | None = None
+    password: OperatorSecret | None = None
+
+
+MAIL_RELAY = TypeAdapter(MailRelay | None, config=ConfigDict(strict=True))
 OPERATORS = TypeAdapter(dict[OperatorId, Operator], config=ConfigDict(strict=True))
 HOLIDAYS = TypeAdapter(list[HolidayDate], config=ConfigDict(strict=True))
 
@@ -161,11 +198,13 @@ KNOWN_KEYS = frozenset(
         Trunk,
         Extension,
         Phone,
+        SalonVoicemail,
         Salon,
         Menu,
         City,
         OperatorProfile,
         Operator,
+        MailRelay,
     )
     for name in model.model_fields
 )

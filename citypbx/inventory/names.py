@@ -16,9 +16,3 @@ def endpoint_name(extension: str, secret: str) -> str:
     """
     digest = hmac.new(secret.encode(), extension.encode(), hashlib.sha256).hexdigest()
     return f"{extension}-{digest[:10]}"
-
-
-def mailbox_pin(salon_id: str, secret: str) -> str:
-    """A 6-digit voicemail PIN derived from a salon secret (never stored in clear)."""
-    digest = hmac.new(secret.encode(), f"voicemail:{salon_id}".encode(), hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"

@@ -16,11 +16,11 @@ from typing import TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from ..phones import load_catalog
-from .checks import CityEntry, CrossChecker, KnownIds
+from .checks import CityEntry, CrossChecker, KnownIds, mail_relay_issues
 from .errors import issues_from_validation_error
 from .issues import Issue, sorted_issues
 from .loader import Variable
-from .models import HOLIDAYS, OPERATORS, City, Company
+from .models import HOLIDAYS, MAIL_RELAY, OPERATORS, City, Company
 from .types import secrets_context
 
 CITY_GROUP = re.compile(r"city_(?P<slug>[a-z][a-z0-9_]*)")
@@ -107,6 +107,7 @@ def validate_host(host: str, variables: Mapping[str, object]) -> HostReport:
     holidays = _company_var(variables, "citypbx_holidays", HOLIDAYS, where, errors)
 
     errors += CrossChecker(entries, operators, KnownIds.from_raw(raw_cities), load_catalog()).run()
+    errors += _mail_relay_issues(variables, entries, where)
     company = None
     if not errors and operators is not None and holidays is not None:
         company = Company({e.slug: e.city for e in entries}, operators, holidays)
@@ -131,3 +132,15 @@ def _company_var(
     except ValidationError as exc:
         errors += issues_from_validation_error(exc, where, (name,))
         return None
+
+
+def _mail_relay_issues(
+    variables: Mapping[str, object], entries: list[CityEntry], where: str
+) -> list[Issue]:
+    """citypbx_mail_relay well formed, and present when a mailbox of the host e-mails."""
+    name = "citypbx_mail_relay"
+    try:
+        relay = MAIL_RELAY.validate_python(variables.get(name), context=_RESOLVED)
+    except ValidationError as exc:
+        return issues_from_validation_error(exc, where, (name,))
+    return mail_relay_issues(relay, where, (name,), entries)

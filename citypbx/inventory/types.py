@@ -233,19 +233,20 @@ Hours = Annotated[HoursRule, PlainValidator(_hours), PlainSerializer(str, return
 
 # ---- destinations ---------------------------------------------------------------------------
 
-DestinationKind = Literal["salon", "voicemail", "menu", "extension", "hangup"]
+DestinationKind = Literal["salon", "voicemail", "menu", "extension", "external", "hangup"]
 _DESTINATION = re.compile(
-    r"(?P<kind>salon|voicemail|menu):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79][0-9]{3})|hangup"
+    r"(?P<kind>salon|voicemail|menu):(?P<salon>[a-z][a-z0-9-]*)|extension:(?P<ext>[1-79][0-9]{3})"
+    r"|external:(?P<number>\+[0-9]+)|hangup"
 )
 
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a call goes: `salon:<id>`, `voicemail:<salon id>`, `menu:<id>`, `extension:<ext>`
-    or `hangup`."""
+    """Where a call goes: `salon:<id>`, `voicemail:<salon id>`, `menu:<id>`, `extension:<ext>`,
+    `external:<E.164 number>` (forwarded out through the city's trunks) or `hangup`."""
 
     kind: DestinationKind
-    target: str  # salon id or extension; "" for hangup
+    target: str  # salon id, extension or E.164 number; "" for hangup
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.target}" if self.target else self.kind
@@ -257,10 +258,12 @@ def _destination(value: object) -> Destination:
     if not match:
         invalid(
             f"{text!r} is not a destination; use salon:<salon id>, voicemail:<salon id>, "
-            "menu:<menu id>, extension:<4-digit extension> or hangup"
+            "menu:<menu id>, extension:<4-digit extension>, external:<+7 number> or hangup"
         )
     if match["ext"]:
         return Destination("extension", match["ext"])
+    if match["number"]:
+        return Destination("external", _e164(match["number"]))
     if match["kind"] == "salon":
         return Destination("salon", match["salon"])
     if match["kind"] == "voicemail":
@@ -418,6 +421,59 @@ Secret = Annotated[
 OperatorSecret = Annotated[
     str | VaultValue, _secret_validator("operator"), PlainSerializer(str, return_type=str)
 ]
+
+# A voicemail PIN: digits the staff type on the phone's keypad, so short by nature; kept in
+# the vault like every secret, and refused when anyone could guess it.
+PIN_LENGTH = (4, 10)
+_PIN_RUNS = "0123456789012345678909876543210987654321"
+
+
+def _resolved_pin(value: object) -> str:
+    # Messages never show the value: it is a live PIN.
+    if isinstance(value, int) and not isinstance(value, bool):
+        invalid("a PIN must be text (a number loses its leading zeros); quote the vault value")
+    if _is_empty(value) or not isinstance(value, str):
+        invalid("PIN is empty; generate one, e.g. shuf -i 100000-999999 -n 1")
+    if is_vault_secret(value) or "{{" in value:
+        invalid(
+            "PIN was not resolved (still a {{ ... }} expression); define the vault_* "
+            "variable and pass the vault password"
+        )
+    low, high = PIN_LENGTH
+    if not (value.isascii() and value.isdigit() and low <= len(value) <= high):
+        invalid(
+            f"a PIN is {low} to {high} digits 0-9; generate one, e.g. shuf -i 100000-999999 -n 1"
+        )
+    if len(set(value)) == 1 or value in _PIN_RUNS:
+        invalid("PIN is a repeated digit or a run (1234...); generate a random one")
+    return value
+
+
+def _pin_check(value: object, info: ValidationInfo) -> str | VaultValue:
+    if _mode(info) == "resolved":
+        return _resolved_pin(value)
+    if isinstance(value, VaultValue) or (isinstance(value, str) and is_vault_secret(value)):
+        return value
+    invalid(CLEAR_TEXT)
+
+
+Pin = Annotated[str | VaultValue, PlainValidator(_pin_check), PlainSerializer(str, return_type=str)]
+
+# An e-mail address voicemail is sent to: plain ASCII (it goes into voicemail.conf, where `,`
+# `|` and `;` have meanings of their own).
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def _email(value: object) -> str:
+    text = _text(value)
+    if not _EMAIL.fullmatch(text):
+        invalid(f"{text!r} is not an e-mail address (name@domain, ASCII only); fix it")
+    return text
+
+
+Email = Annotated[str, PlainValidator(_email)]
 
 
 # ---- public parsers for already-validated values (used by the renderers) ----------------------

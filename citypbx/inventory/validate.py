@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from ..phones import load_catalog
-from .checks import CityEntry, CrossChecker, KnownIds
+from .checks import CityEntry, CrossChecker, KnownIds, mail_relay_issues
 from .errors import issues_from_validation_error
 from .issues import Issue, sorted_issues
 from .loader import Group, Inventory, Variable, load_inventory, resolve_vault_password_file
-from .models import HOLIDAYS, OPERATORS, City, Company
+from .models import HOLIDAYS, MAIL_RELAY, OPERATORS, City, Company
 from .transports import check_phone_transports
 from .types import CLEAR_TEXT, is_vault_secret
 from .vault import check_secrets
@@ -29,6 +29,7 @@ SLUG = re.compile(r"[a-z][a-z0-9_]*")
 COMPANY_VARIABLES = {
     "citypbx_operators": "group_vars/all/operators.yml",
     "citypbx_holidays": "group_vars/all/holidays.yml",
+    "citypbx_mail_relay": "group_vars/all/mail.yml",
 }
 # Company secrets that are not part of a city (each must be a vault reference).
 SECRET_SETTINGS = frozenset({"citypbx_provisioning_secret", "citypbx_phone_admin_secret"})
@@ -120,6 +121,7 @@ def validate_inventory(inventory: Inventory, *, skip_encrypted: bool = False) ->
 
     operators = _parse_company_var(found.company, "citypbx_operators", OPERATORS, errors)
     holidays = _parse_company_var(found.company, "citypbx_holidays", HOLIDAYS, errors)
+    errors += _mail_relay_issues(found)
     known = KnownIds.from_raw(var.value for var in found.cities.values())
     errors += CrossChecker(found.entries, operators, known, load_catalog()).run()
     errors += check_phone_transports(inventory, city_groups, found.phone_settings)
@@ -284,6 +286,18 @@ def _city_variable_in_place(
 
 def _misplaced(var: Variable, home: str, what: str) -> Issue:
     return Issue(var.file, var.loc, f"{what} must be defined in {home}; move it there")
+
+
+def _mail_relay_issues(found: _Variables) -> list[Issue]:
+    """citypbx_mail_relay (optional) well formed; needed once a mailbox e-mails."""
+    var = found.company.get("citypbx_mail_relay")
+    if var is None:
+        return mail_relay_issues(None, COMPANY_VARIABLES["citypbx_mail_relay"], (), found.entries)
+    try:
+        relay = MAIL_RELAY.validate_python(var.value)
+    except ValidationError as exc:
+        return issues_from_validation_error(exc, var.file, var.loc)
+    return mail_relay_issues(relay, var.file, var.loc, found.entries)
 
 
 def _parse_company_var(

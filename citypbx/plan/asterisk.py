@@ -16,9 +16,25 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..inventory.models import COS_NAMES, City, ClassOfService, Menu, Operator, Salon, Trunk
-from ..inventory.names import endpoint_name, mailbox_pin
-from ..inventory.numbering import OutboundClass, ZoneClass, zone_patterns, zone_table
+from ..inventory.models import (
+    COS_NAMES,
+    FEATURE_CODES,
+    City,
+    ClassOfService,
+    Menu,
+    Operator,
+    Salon,
+    Trunk,
+)
+from ..inventory.names import endpoint_name
+from ..inventory.numbering import (
+    NumberClass,
+    OutboundClass,
+    ZoneClass,
+    classify,
+    zone_patterns,
+    zone_table,
+)
 from ..inventory.types import Destination, NonEmptyStr, RingTimeout
 from .dialplan import (
     EMERGENCY_NUMBERS,
@@ -51,6 +67,9 @@ class CitySettings(BaseModel):
     transport: NonEmptyStr  # a transport the asterisk role created, e.g. transport-udp
     # What each class of service may dial besides extensions and emergency numbers (always).
     classes_of_service: dict[ClassOfService, list[OutboundClass]]
+    # The classes of number an `external:` destination may forward callers to (the company
+    # pays for each such call): checked by the build and again by the dialplan.
+    forward_classes: list[OutboundClass]
 
     @field_validator("classes_of_service")
     @classmethod
@@ -117,8 +136,23 @@ class DidPlan:
     number: str
     trunk: str
     record: bool
+    notice: str | None  # sound played before the call rings (recorded numbers)
     target: str
     salon: str
+
+
+@dataclass(frozen=True)
+class ForwardPlan:
+    """An outside number an `external:` destination of the city forwards callers to."""
+
+    number: str
+    number_class: NumberClass
+
+
+@dataclass(frozen=True)
+class MailboxPlan:
+    pin: str
+    emails: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -145,7 +179,19 @@ class SalonPlan:
     no_answer: str
     members: tuple[str, ...]
     extensions: tuple[ExtensionPlan, ...]
-    mailbox_pin: str
+    mailbox: MailboxPlan | None
+    pickup_group: str  # named call and pickup group of the salon's phones
+
+    @property
+    def night_state(self) -> str:
+        """The custom device state that is INUSE while staff have closed the salon (the night
+        code); Asterisk keeps it in its database across restarts, a BLF key shows it."""
+        return f"Custom:citypbx-night-{self.id}"
+
+    @property
+    def night_hint(self) -> str:
+        """The extension a phone's BLF key watches (and dials) for the salon's night state."""
+        return f"night-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -169,6 +215,7 @@ class CityPlan:
     name: str
     timezone: str
     area_code: str
+    caller_id: str  # presented on a forward that did not come through a salon
     local_codes: tuple[str, ...]  # area codes whose numbers are local calls (area_code first)
     trunks: tuple[TrunkPlan, ...]
     emergency_trunks: tuple[TrunkPlan, ...]
@@ -177,6 +224,7 @@ class CityPlan:
     menus: tuple[MenuPlan, ...]
     patterns: tuple[DialPattern, ...]
     emergency_numbers: tuple[str, ...]
+    forwards: tuple[ForwardPlan, ...]
 
     @property
     def endpoints(self) -> tuple[str, ...]:
@@ -194,6 +242,7 @@ class CityPlan:
         own = [f"citypbx-did-{self.slug}", f"citypbx-phones-{self.slug}"]
         own += [f"citypbx-out-{self.slug}", f"citypbx-ext-{self.slug}"]
         own += [f"citypbx-transfer-{self.slug}", f"citypbx-local-{self.slug}"]
+        own += [f"citypbx-forward-{self.slug}", f"citypbx-night-{self.slug}"]
         own += [f"citypbx-salon-{s.id}" for s in self.salons]
         own += [f"citypbx-menu-{m.id}" for m in self.menus]
         return tuple(own)
@@ -224,13 +273,28 @@ class HostPlan:
     def ladder(self) -> tuple[tuple[str, str], ...]:
         """(class of service, number class) for every pair the ladder allows."""
         ladder = self.settings.classes_of_service
-        return tuple((cos, cls) for cos in COS_NAMES for cls in ladder[cos])  # type: ignore[index]
+        pairs = [(cos, cls) for cos in COS_NAMES for cls in ladder[cos]]  # type: ignore[index]
+        # A forwarded caller is not an extension: its own rung, from forward_classes.
+        pairs += [(FORWARD_COS, cls) for cls in self.settings.forward_classes]
+        return tuple(pairs)
+
+    @property
+    def forward_cos(self) -> str:
+        return FORWARD_COS
+
+    @property
+    def features(self) -> dict[str, str]:
+        """The feature codes staff dial (one table: citypbx.inventory.models.FEATURE_CODES)."""
+        return dict(FEATURE_CODES)
 
     @property
     def shared_contexts(self) -> tuple[str, ...]:
         """Entry contexts of extensions.d/00-citypbx.conf, shared by every city."""
         return SHARED_CONTEXTS
 
+
+#: The class of service a forwarded call goes out with (an `external:` destination).
+FORWARD_COS = "forward"
 
 # The entry contexts every city's trunks and phones pass through (00-citypbx.conf).
 SHARED_CONTEXTS = (
@@ -275,7 +339,7 @@ def _trunk_plan(trunk: Trunk, operator: Operator) -> TrunkPlan:
     )
 
 
-def _salon_plan(salon: Salon, city: City, holidays: set[str]) -> SalonPlan:
+def _salon_plan(salon: Salon, slug: str, city: City, holidays: set[str]) -> SalonPlan:
     endpoints = {e.extension: endpoint_name(e.extension, str(e.secret)) for e in salon.extensions}
     extensions = tuple(
         ExtensionPlan(
@@ -297,24 +361,27 @@ def _salon_plan(salon: Salon, city: City, holidays: set[str]) -> SalonPlan:
         distribution=salon.distribution,
         ring_timeout=salon.ring_timeout,
         hunt_step=max(5, salon.ring_timeout // len(endpoints)),
-        after_hours=destination_target(salon.after_hours),
-        no_answer=destination_target(salon.no_answer),
+        after_hours=destination_target(salon.after_hours, slug),
+        no_answer=destination_target(salon.no_answer, slug),
         members=tuple(endpoints[e.extension] for e in salon.extensions),
         extensions=extensions,
-        mailbox_pin=mailbox_pin(salon.id, str(salon.extensions[0].secret)),
+        mailbox=None
+        if salon.voicemail is None
+        else MailboxPlan(pin=str(salon.voicemail.pin), emails=tuple(salon.voicemail.email)),
+        pickup_group=salon.id if city.pickup == "salon" else f"city-{slug}",
     )
 
 
-def _menu_plan(menu: Menu) -> MenuPlan:
+def _menu_plan(menu: Menu, slug: str) -> MenuPlan:
     return MenuPlan(
         id=menu.id,
         prompt=menu.prompt,
         timeout=menu.timeout,
         options=tuple(
-            MenuOptionPlan(key=key, target=destination_target(destination))
+            MenuOptionPlan(key=key, target=destination_target(destination, slug))
             for key, destination in sorted(menu.options.items())
         ),
-        default=destination_target(menu.default),
+        default=destination_target(menu.default, slug),
     )
 
 
@@ -338,7 +405,8 @@ def city_plan(
                 number=route.number,
                 trunk=trunk.id,
                 record=route.record,
-                target=destination_target(route.destination),
+                notice=route.notice,
+                target=destination_target(route.destination, slug),
                 salon=_salon_of(route.destination),
             )
             for trunk in city.trunks
@@ -352,15 +420,40 @@ def city_plan(
         name=dialplan_text(city.name),
         timezone=city.timezone,
         area_code=city.area_code,
+        caller_id=city.caller_id,
         local_codes=(city.area_code, *city.other_area_codes),
         trunks=trunks,
         emergency_trunks=emergency,
         dids=tuple(dids),
-        salons=tuple(_salon_plan(salon, city, holidays) for salon in city.salons),
-        menus=tuple(_menu_plan(menu) for menu in city.menus),
+        salons=tuple(_salon_plan(salon, slug, city, holidays) for salon in city.salons),
+        menus=tuple(_menu_plan(menu, slug) for menu in city.menus),
         patterns=tuple(outbound_patterns(city.area_code)),
         emergency_numbers=EMERGENCY_NUMBERS,
+        forwards=tuple(
+            ForwardPlan(number, classify(number, (city.area_code, *city.other_area_codes)))
+            for number in sorted(
+                {d.target for _, d in city_destinations(city) if d.kind == "external"}
+            )
+        ),
     )
+
+
+def city_destinations(city: City) -> list[tuple[tuple[str | int, ...], Destination]]:
+    """Every destination of CITY with its place in the city's variable."""
+    found: list[tuple[tuple[str | int, ...], Destination]] = []
+    for t_index, trunk in enumerate(city.trunks):
+        for n_index, route in enumerate(trunk.numbers):
+            found.append(
+                (("trunks", t_index, "numbers", n_index, "destination"), route.destination)
+            )
+    for s_index, salon in enumerate(city.salons):
+        for key in ("after_hours", "no_answer"):
+            found.append((("salons", s_index, key), getattr(salon, key)))
+    for m_index, menu in enumerate(city.menus):
+        for key, destination in sorted(menu.options.items()):
+            found.append((("menus", m_index, "options", key), destination))
+        found.append((("menus", m_index, "default"), menu.default))
+    return found
 
 
 def host_plan(

@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from ..inventory.errors import issues_from_validation_error
 from ..inventory.issues import Issue
+from ..inventory.models import City
+from ..inventory.numbering import classify
 from ..inventory.resolved import HostReport, validate_host
-from .asterisk import ROLE_PREFIX, CitySettings, HostPlan, host_plan
+from .asterisk import ROLE_PREFIX, CitySettings, HostPlan, city_destinations, host_plan
 from .render import RenderedFile, render_host
 
 
@@ -49,6 +51,10 @@ def build_host(
             for issue in issues_from_validation_error(exc, f"host {host}", ())
         ]
         report = HostReport(host, (*report.errors, *issues), None)
+    if report.ok and report.company is not None and settings is not None:
+        issues = forward_issues(host, report.company.cities, settings)
+        if issues:
+            report = HostReport(host, (*report.errors, *issues), None)
     if not report.ok or report.company is None or settings is None:
         return HostRender(report, None, ())
     company = report.company
@@ -72,3 +78,29 @@ def inventory_plans(
         if result.plan is not None:
             plans.append(result.plan)
     return plans, errors
+
+
+def forward_issues(host: str, cities: Mapping[str, City], settings: CitySettings) -> list[Issue]:
+    """An `external:` destination to a number whose class the company does not forward to
+    (asterisk_city_forward_classes): every such call would be refused by the dialplan, so
+    the rollout is refused first, naming the destination."""
+    issues = []
+    allowed = set(settings.forward_classes)
+    for slug, city in sorted(cities.items()):
+        codes = (city.area_code, *city.other_area_codes)
+        for loc, destination in city_destinations(city):
+            if destination.kind != "external":
+                continue
+            number_class = classify(destination.target, codes)
+            if number_class not in allowed:
+                issues.append(
+                    Issue(
+                        f"host {host}",
+                        (f"citypbx_city_{slug}", *loc),
+                        f"{destination.target} is a {number_class} number and "
+                        f"{ROLE_PREFIX}forward_classes allows forwarding to "
+                        f"{', '.join(settings.forward_classes) or 'no number'} only; forward "
+                        "to another number or add the class there",
+                    )
+                )
+    return issues

@@ -142,8 +142,13 @@ def hours_specs(rules: Iterable[HoursRule]) -> list[HoursSpec]:
     return specs
 
 
-def destination_target(destination: Destination) -> str:
-    """The dialplan ``context,extension,priority`` a destination sends a call to."""
+def destination_target(destination: Destination, city: str = "") -> str:
+    """The dialplan ``context,extension,priority`` a destination sends a call to (CITY: the
+    slug of the city whose trunks an external forward leaves through)."""
+    if destination.kind == "external":
+        if not city:
+            raise ValueError("an external destination needs the city it leaves from")
+        return f"citypbx-forward-{city},{destination.target},1"
     if destination.kind == "salon":
         return f"citypbx-salon-{destination.target},s,1"
     if destination.kind == "voicemail":

@@ -241,6 +241,8 @@ def _target(target: str) -> str:
             return f"{kind}:{context.removeprefix(prefix)}"
     if context == "citypbx-internal":
         return f"extension:{exten}"
+    if context.startswith("citypbx-forward-"):
+        return f"external:{exten}"
     return "hangup"
 
 
@@ -292,6 +294,12 @@ def _follow(city: CityPlan, target: str, local: datetime) -> tuple[Step, ...]:
             steps.append(Step(target, f"voicemail of salon {name}"))
         elif kind == "extension":
             steps.append(Step(target, f"rings extension {name}"))
+        elif kind == "external":
+            forward = next(f for f in city.forwards if f.number == name)
+            steps.append(
+                Step(target, f"forwarded to {name} ({forward.number_class}) through the city's "
+                     "trunks, with the salon's caller ID")
+            )  # fmt: skip
         else:
             steps.append(Step("hangup", "hung up"))
         return tuple(steps)

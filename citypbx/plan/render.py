@@ -69,7 +69,7 @@ def render_host(plan: HostPlan, templates_dir: Path = TEMPLATES_DIR) -> list[Ren
     for city in plan.cities:
         for directory in INCLUDE_DIRS:
             text = strict_template(f"{directory}/city.conf.j2", templates_dir).render(
-                city=city, settings=plan.settings
+                city=city, settings=plan.settings, host=plan
             )
             files.append(
                 RenderedFile(

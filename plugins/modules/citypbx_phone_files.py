@@ -73,7 +73,8 @@ requirements:
 notes:
   - Supports check mode (reports what would change, writes nothing) and diff mode (one diff per
     file, with passwords replaced by C(********)).
-  - The extension secrets found in O(cities) are hidden from the module's output like
+  - The extension secrets, mailbox PINs and trunk passwords found in O(cities) are hidden
+    from the module's output like
     C(no_log) values.
 author:
   - citypbx maintainers
@@ -184,8 +185,8 @@ INSTALL_HINT = (
 
 
 def city_secrets(cities: dict[str, Any]) -> set[str]:
-    """The secrets in the city data, extension secrets and trunk passwords (to hide them from
-    the module's output, its arguments included).
+    """The secrets in the city data, extension secrets, mailbox PINs and trunk passwords (to
+    hide them from the module's output, its arguments included).
 
     Runs before the data is validated: skips what is not in the inventory's shape.
     """
@@ -201,6 +202,9 @@ def city_secrets(cities: dict[str, Any]) -> set[str]:
             for ext in extensions if isinstance(extensions, list) else []:
                 if isinstance(ext, dict) and ext.get("secret"):
                     found.add(str(ext["secret"]))
+            mailbox = salon.get("voicemail") if isinstance(salon, dict) else None
+            if isinstance(mailbox, dict) and mailbox.get("pin"):
+                found.add(str(mailbox["pin"]))
     return found
 
 

@@ -11,6 +11,7 @@ name and where it was seen, never by its value.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -51,14 +52,24 @@ def secrets() -> dict[str, str]:
                 mac = normalise_mac(phone["mac"])
                 found[f"the provisioning password of {mac}"] = device_password(provisioning, mac)
     assert len(found) > 10, sorted(found)  # the lab has its secrets: the scan means something
-    short = sorted(name for name, value in found.items() if len(value) < 12)
+    short = sorted(name for name, value in found.items() if len(value) < _shortest(name))
     assert not short, f"too short to search for without false hits: {short}"
     return found
 
 
+def _shortest(name: str) -> int:
+    """A voicemail PIN is digits (ten in the lab), searched as a number of its own."""
+    return 10 if name.endswith("_pin") else 12
+
+
 def hits(text: str, secrets: dict[str, str]) -> list[str]:
-    """Names of the secrets TEXT holds."""
-    return sorted(name for name, value in secrets.items() if value in text)
+    """Names of the secrets TEXT holds (a PIN only where no digit touches it)."""
+    return sorted(
+        name
+        for name, value in secrets.items()
+        if value in text
+        and (not name.endswith("_pin") or re.search(rf"(?<![0-9]){value}(?![0-9])", text))
+    )
 
 
 def playbook(*args: str) -> tuple[int, str]:

@@ -24,7 +24,7 @@ def test_valid_inventory_exits_0_with_summary_and_warning(
     assert main(["validate", str(PRODUCTION)]) == 0
     out, err = capsys.readouterr()
     assert out == "OK: 9 cities, 18 trunks, 32 numbers, 19 salons, 40 extensions, 40 phones\n"
-    assert err.startswith("WARNING: group_vars/all/vault.yml: (file): file holds 53 vault_*")
+    assert err.startswith("WARNING: group_vars/all/vault.yml: (file): file holds 73 vault_*")
 
 
 def test_invalid_inventory_exits_1_listing_every_error(
@@ -92,9 +92,9 @@ def test_vault_refs_prints_sorted_names(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["vault-refs", str(PRODUCTION)]) == 0
     names = capsys.readouterr().out.splitlines()
     assert names == sorted(set(names))
-    assert len(names) == 53
+    assert len(names) == 73
     assert names[0] == "vault_ext_1101_secret"
-    assert names[-1] == "vault_trunk_ufa_rostelecom_password"
+    assert names[-1] == "vault_vm_ufa_oktyabrya_pin"
 
 
 def test_vault_refs_missing_directory_exits_2() -> None:

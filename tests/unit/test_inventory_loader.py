@@ -134,7 +134,7 @@ def test_city_data_in_host_vars_is_misplaced(inventory: InventoryCopy) -> None:
 def test_vault_refs_lists_every_reference_once_sorted(inventory: InventoryCopy) -> None:
     refs = vault_refs(load_inventory(inventory.root))
     assert refs == sorted(set(refs))
-    assert len(refs) == 53
+    assert len(refs) == 73
     assert set(refs) == set(inventory.load(VAULT))
     assert "vault_trunk_kazan_tattelecom_password" in refs
 

@@ -24,6 +24,7 @@ SETTINGS = {
 }
 PROVISIONING_SECRET = "module-test-provisioning-secret"
 ADMIN_SECRET = "module-test-admin-secret-value"
+MAILBOX_PIN = "5839204761"  # long enough to search the output for
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def cities_as_ansible_passes_them() -> dict[str, Any]:
     """Every production city with its secrets resolved (test values), as plain data.
 
     As Ansible passes them to a module: `{{ vault_* }}` references resolved (trunk passwords
-    too), dates as text (JSON).
+    and mailbox PINs too), dates as text (JSON).
     """
     cities = {}
     for path in sorted(GROUP_VARS.glob("city_*.yml")):
@@ -47,6 +48,8 @@ def cities_as_ansible_passes_them() -> dict[str, Any]:
         for salon in city["salons"]:
             for ext in salon["extensions"]:
                 ext["secret"] = f"resolved-secret-{ext['extension']}"
+            if "voicemail" in salon:
+                salon["voicemail"]["pin"] = MAILBOX_PIN
         cities[slug] = json.loads(json.dumps(city, default=str))
     return cities
 
@@ -223,7 +226,7 @@ def test_main_hides_every_secret_from_the_output(tmp_path: Path) -> None:
     result, output = _run_main(args, tmp_path)
     assert result["changed"] is True
     assert result["diff"]
-    for secret in ("resolved-secret-2101", PROVISIONING_SECRET, ADMIN_SECRET):
+    for secret in ("resolved-secret-2101", PROVISIONING_SECRET, ADMIN_SECRET, MAILBOX_PIN):
         assert secret not in output
     assert "pbx1.citypbx.example" in output  # the rest stays readable
     again, _ = _run_main({**args, "_ansible_check_mode": True}, tmp_path)
@@ -243,7 +246,9 @@ def test_city_secrets_are_collected(module: ModuleType) -> None:
     found = module.city_secrets(cities)
     assert "resolved-secret-2101" in found
     assert "resolved-password-kazan-tattelecom" in found
-    assert len(found) == 40 + 11  # every extension secret and every trunk password
+    assert MAILBOX_PIN in found
+    # every extension secret, every trunk password and the PIN (the same in every salon here)
+    assert len(found) == 40 + 11 + 1
 
 
 def test_trunk_passwords_in_the_city_data_are_hidden_too(tmp_path: Path) -> None:

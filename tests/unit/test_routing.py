@@ -120,7 +120,9 @@ def test_plan_routes_every_number_and_merges_holidays(kazan_plan: CityPlan) -> N
     assert "20260830" in baumana.holidays  # the salon's own
     assert "20260101" in baumana.holidays  # the company's
     assert baumana.caller_id == "+78435550101"
-    assert re.fullmatch(r"\d{6}", baumana.mailbox_pin)
+    assert baumana.mailbox is not None
+    assert re.fullmatch(r"\d{6}", baumana.mailbox.pin)
+    assert baumana.mailbox.emails == ("kazan-baumana@salons.example",)
 
 
 def test_the_default_ladder_names_every_class_and_reaches_no_premium_number() -> None:
