@@ -37,6 +37,7 @@ VALIDATE_HOST_SPEC: Spec = {
     "cities": {"type": "dict", "required": True},
     "operators": {"type": "raw"},
     "holidays": {"type": "raw"},
+    "mail_relay": {"type": "raw"},
 }
 
 RENDER_ASTERISK_SPEC: Spec = {
@@ -45,6 +46,7 @@ RENDER_ASTERISK_SPEC: Spec = {
     "cities": {"type": "dict", "required": True},
     "operators": {"type": "dict", "required": True},
     "holidays": {"type": "list", "elements": "raw", "required": True},
+    "mail_relay": {"type": "raw"},
     "settings": {"type": "dict", "required": True},
     "transports": {"type": "list", "elements": "str", "required": True},
     "only_cities": {"type": "list", "elements": "str", "default": []},
@@ -85,7 +87,11 @@ def validate_inventory_directory(params: Mapping[str, Any]) -> Result:
 def validate_host_variables(params: Mapping[str, Any]) -> Result:
     """citypbx_validate_host: every error in what the inventory gives one PBX host."""
     variables = host_variables(
-        params["group_names"], params["cities"], params.get("operators"), params.get("holidays")
+        params["group_names"],
+        params["cities"],
+        params.get("operators"),
+        params.get("holidays"),
+        params.get("mail_relay"),
     )
     report = validate_host(params["host"], variables)
     errors = [str(issue) for issue in report.errors]
@@ -106,7 +112,11 @@ def render_asterisk_files(params: Mapping[str, Any]) -> Result:
     """citypbx_asterisk_files: the host's city files and what each city must load."""
     host = params["host"]
     variables = host_variables(
-        params["group_names"], params["cities"], params["operators"], params["holidays"]
+        params["group_names"],
+        params["cities"],
+        params["operators"],
+        params["holidays"],
+        params.get("mail_relay"),
     )
     settings = params["settings"]
     transport = settings.get("asterisk_city_transport")

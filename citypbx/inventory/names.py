@@ -16,3 +16,14 @@ def endpoint_name(extension: str, secret: str) -> str:
     """
     digest = hmac.new(secret.encode(), extension.encode(), hashlib.sha256).hexdigest()
     return f"{extension}-{digest[:10]}"
+
+
+def night_hint(salon_id: str) -> str:
+    """The extension a phone's key watches (BLF) and dials for its salon's night switch."""
+    return f"night-{salon_id}"
+
+
+def night_state(salon_id: str) -> str:
+    """The custom device state that is INUSE while staff have closed the salon (kept in
+    Asterisk's astdb across restarts)."""
+    return f"Custom:citypbx-night-{salon_id}"

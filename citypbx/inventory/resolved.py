@@ -52,15 +52,22 @@ def served_cities(group_names: object) -> list[str]:
 
 
 def host_variables(
-    group_names: object, cities: Mapping[str, object], operators: object, holidays: object
+    group_names: object,
+    cities: Mapping[str, object],
+    operators: object,
+    holidays: object,
+    mail_relay: object = None,
 ) -> dict[str, object]:
     """The variables `validate_host` reads, from the pieces a module is given (a city by its
-    slug; operators or holidays left out when None, so that their absence is reported)."""
+    slug; operators, holidays or the mail relay left out when None, so that their absence
+    is reported)."""
     variables: dict[str, object] = {"group_names": group_names}
     if operators is not None:
         variables["citypbx_operators"] = operators
     if holidays is not None:
         variables["citypbx_holidays"] = holidays
+    if mail_relay is not None:
+        variables["citypbx_mail_relay"] = mail_relay
     variables.update({f"citypbx_city_{slug}": city for slug, city in cities.items()})
     return variables
 

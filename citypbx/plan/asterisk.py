@@ -26,7 +26,7 @@ from ..inventory.models import (
     Salon,
     Trunk,
 )
-from ..inventory.names import endpoint_name
+from ..inventory.names import endpoint_name, night_hint, night_state
 from ..inventory.numbering import (
     NumberClass,
     OutboundClass,
@@ -186,12 +186,12 @@ class SalonPlan:
     def night_state(self) -> str:
         """The custom device state that is INUSE while staff have closed the salon (the night
         code); Asterisk keeps it in its database across restarts, a BLF key shows it."""
-        return f"Custom:citypbx-night-{self.id}"
+        return night_state(self.id)
 
     @property
     def night_hint(self) -> str:
         """The extension a phone's BLF key watches (and dials) for the salon's night state."""
-        return f"night-{self.id}"
+        return night_hint(self.id)
 
 
 @dataclass(frozen=True)

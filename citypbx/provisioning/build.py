@@ -12,8 +12,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, Required, TypedDict
 
-from ..inventory.models import City, Phone
-from ..inventory.names import endpoint_name
+from ..inventory.models import FEATURE_CODES, City, Phone
+from ..inventory.names import endpoint_name, night_hint
 from ..inventory.types import is_vault_secret
 from ..inventory.yamlio import VaultValue
 from ..phones import PhoneCatalog, PhoneModel, ZoneSpec, load_catalog
@@ -172,7 +172,8 @@ class PhoneBuilder:
             salon=salon_id,
             lines=(line,),
             unused_lines=tuple(range(2, model.lines + 1)),
-            line_keys=_line_keys(model, number, extensions, with_phone),
+            line_keys=_line_keys(model, number, extensions, with_phone, salon_id),
+            voicemail_code=FEATURE_CODES["voicemail"],
             ntp_server=settings.ntp_server,
             timezone=zone,
             language=settings.language,
@@ -193,17 +194,25 @@ class PhoneBuilder:
         )
 
 
+# The night switch's key on the phones (lit: the salon is closed by staff).
+NIGHT_KEY_LABEL = "Closed"
+
+
 def _line_keys(
     model: PhoneModel,
     own: str,
     extensions: Mapping[str, tuple[str, str]],
     with_phone: set[str],
+    salon_id: str,
 ) -> tuple[LineKey, ...]:
-    """Own line first, then the salon's colleagues by extension, then unused keys.
+    """Own line first, then the salon's colleagues by extension, then the salon's night
+    switch, then unused keys.
 
     A colleague is a BLF key (busy lamp, press to call) when the model supports BLF and the
     colleague has a desk phone in the inventory; otherwise a speed dial (a lamp would only ever
-    show "unavailable"). Colleagues beyond the model's keys get none.
+    show "unavailable"). The night switch is a BLF key too (lit while staff have closed the
+    salon; pressed, it closes or opens it), a speed dial on a model without BLF. Keys beyond
+    the model's get none.
     """
     keys = [LineKey(1, "line", 1, "", own)]
     for number in sorted(extensions):
@@ -211,6 +220,9 @@ def _line_keys(
             continue
         kind: KeyKind = "blf" if model.blf and number in with_phone else "speed_dial"
         keys.append(LineKey(len(keys) + 1, kind, 1, number, extensions[number][0]))
+    if len(keys) < model.line_keys:
+        kind = "blf" if model.blf else "speed_dial"
+        keys.append(LineKey(len(keys) + 1, kind, 1, night_hint(salon_id), NIGHT_KEY_LABEL))
     keys.extend(
         LineKey(index, "none", 0, "", "") for index in range(len(keys) + 1, model.line_keys + 1)
     )

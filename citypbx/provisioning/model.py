@@ -37,7 +37,7 @@ class LineKey:
     index: int  # key number on the phone, from 1
     kind: KeyKind  # own line, a colleague's busy lamp (BLF), a speed dial, or unused
     line: int  # account the key uses, from 1; 0 for an unused key
-    value: str  # the colleague's extension; "" for line and unused keys
+    value: str  # the colleague's extension or the night switch's; "" for line and unused keys
     label: str
 
 
@@ -73,6 +73,7 @@ class PhoneConfig:
     lines: tuple[Line, ...]
     unused_lines: tuple[int, ...]  # account numbers switched off (the model's other accounts)
     line_keys: tuple[LineKey, ...]  # every line key of the model, in order
+    voicemail_code: str  # what the phone's voicemail key dials (the salon's mailbox, its PIN)
     ntp_server: str
     timezone: ZoneSpec
     language: str  # neutral code (ru); the dialect's `values.language` spells it

@@ -42,6 +42,9 @@ options:
     type: list
     elements: raw
     required: true
+  mail_relay:
+    description: C(citypbx_mail_relay), or null when undefined (then no salon mailbox may e-mail).
+    type: raw
   settings:
     description: The C(asterisk_city_*) role variables.
     type: dict
@@ -72,6 +75,7 @@ EXAMPLES = r"""
     cities: "{{ _cities }}"
     operators: "{{ citypbx_operators }}"
     holidays: "{{ citypbx_holidays }}"
+    mail_relay: "{{ citypbx_mail_relay | default(omit) }}"
     settings: "{{ _settings }}"
     transports: "{{ asterisk_transports }}"
   delegate_to: localhost

@@ -37,6 +37,9 @@ options:
   holidays:
     description: C(citypbx_holidays), or null when undefined.
     type: raw
+  mail_relay:
+    description: C(citypbx_mail_relay), or null when undefined (then no salon mailbox may e-mail).
+    type: raw
 requirements:
   - citypbx (installed into the interpreter running Ansible)
 notes:
@@ -53,6 +56,7 @@ EXAMPLES = r"""
     cities: "{{ _cities }}"
     operators: "{{ citypbx_operators | default(omit) }}"
     holidays: "{{ citypbx_holidays | default(omit) }}"
+    mail_relay: "{{ citypbx_mail_relay | default(omit) }}"
   delegate_to: localhost
 """
 

@@ -6,7 +6,8 @@ minute), answers the PBX's OPTIONS, and answers (`mode="answer"`, after ringing 
 rings (`mode="ring"`), answers and blind-transfers the caller to `target` (`mode="transfer"`,
 a REFER) or forwards the call to `target` (`mode="forward"`, a 302) when the PBX calls it.
 `place_call` / `OutgoingCall` make a phone dial a number with digest authentication and
-hold the call.
+hold the call, pressing keys once it is answered if asked to (RFC 4733 events in a
+capture written for the call, replayed by SIPp).
 
 Every process has a deadline (SIPp's -timeout) and is stopped by `stop()` (the pytest
 fixtures call it); what happened is read back from SIPp's message trace.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import struct
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
@@ -44,6 +46,71 @@ _DIRECTION = re.compile(r"^\w+ message (sent|received)")
 # a counter for the calls they place, so that no two SIPp processes share one.
 PHONE_MEDIA_PORT = 16000
 _call_media_ports = itertools.count(16100, 4)
+_HOLD = "  <!-- Hold the call for -d milliseconds. -->\n  <pause/>\n"
+DTMF_PAYLOAD_TYPE = 101  # telephone-event, as the phones' SDP offers it (lab/sipp/*.xml)
+_DTMF_PACKET = 0.02  # seconds of one RTP packet of an event
+_DTMF_TONE, _DTMF_GAP = 0.2, 0.3  # seconds a key is held, and between two keys
+
+
+def dtmf_capture(keys: str, path: Path, ssrc: int = 0x0C17B6B5) -> float:
+    """Write RFC 4733 events for KEYS (digits, * and #) as a capture SIPp replays
+    (play_pcap_audio rewrites addresses and ports, not sequence numbers or timestamps, so
+    every event of one call must come from one capture). Returns its length in seconds."""
+    events = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+    frames: list[tuple[float, bytes]] = []
+    now, seq, stamp = 0.0, 1, 8000
+    for key in keys:
+        if key not in events:
+            raise ValueError(f"no DTMF event for key {key!r}")
+        steps = int(_DTMF_TONE / _DTMF_PACKET)
+        for step in range(steps + 3):  # the last three: the end of the event, repeated
+            end = step >= steps
+            duration = min(step + 1, steps) * 160
+            header = struct.pack(
+                "!BBHII", 0x80, (0x80 if step == 0 else 0) | DTMF_PAYLOAD_TYPE, seq, stamp, ssrc
+            )
+            body = struct.pack("!BBH", events[key], (0x80 if end else 0) | 10, duration)
+            frames.append((now, header + body))
+            seq += 1
+            now += _DTMF_PACKET
+        stamp += int((_DTMF_TONE + _DTMF_GAP) * 8000)
+        now += _DTMF_GAP
+    with path.open("wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # Ethernet
+        for when, rtp in frames:
+            udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+            ip = struct.pack(
+                "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]),
+            ) + udp  # fmt: skip
+            frame = b"\x00" * 12 + b"\x08\x00" + ip
+            seconds = int(when)
+            out.write(
+                struct.pack("<IIII", seconds, int((when - seconds) * 1e6), len(frame), len(frame))
+            )
+            out.write(frame)
+    return now
+
+
+def keys_scenario(keys: str, workdir: Path, serial: int, *, first: float) -> Path:
+    """call.xml with KEYS pressed once the call is answered, after FIRST seconds; a ',' in
+    KEYS is a pause of FIRST seconds. The call is held for -d milliseconds after that."""
+    steps = [f'  <pause milliseconds="{int(first * 1000)}"/>']
+    for index, group in enumerate(keys.split(",")):
+        if index:
+            steps.append(f'  <pause milliseconds="{int(first * 1000)}"/>')
+        if not group:
+            continue
+        capture = workdir / f"dtmf-{serial}-{index}.pcap"
+        seconds = dtmf_capture(group, capture)
+        steps.append(f'  <nop><action><exec play_pcap_audio="{capture}"/></action></nop>')
+        steps.append(f'  <pause milliseconds="{int(seconds * 1000) + 100}"/>')  # it plays on
+    text = (SIPP_DIR / "call.xml").read_text()
+    if _HOLD not in text:
+        raise RuntimeError("lab/sipp/call.xml has no hold pause to press keys before")
+    scenario = workdir / f"call-keys-{serial}.xml"
+    scenario.write_text(text.replace(_HOLD, "\n".join(steps) + "\n" + _HOLD))
+    return scenario
 
 
 def require_sipp() -> str:
@@ -432,6 +499,7 @@ class OutgoingCall:
         hold: float = 3.0,
         timeout: float = 60.0,
         password: str | None = None,
+        keys: str = "",
     ) -> None:
         self.extension = extension
         self.number = number
@@ -440,9 +508,13 @@ class OutgoingCall:
         self.workdir = workdir
         serial = next(_call_media_ports)
         self.trace = workdir / f"call-{extension.extension}-{number}-{serial}.msg"
+        scenario = SIPP_DIR / "call.xml"
+        if keys:
+            workdir.mkdir(parents=True, exist_ok=True)
+            scenario = keys_scenario(keys, workdir, serial, first=2.0)
         self.argv = [
             require_sipp(),
-            "-sf", str(SIPP_DIR / "call.xml"),
+            "-sf", str(scenario),
             "-i", address,
             "-s", number,
             "-key", "caller", extension.endpoint,

