@@ -90,6 +90,18 @@ def parse_modules(output: str) -> dict[str, str]:
     }
 
 
+_DEVSTATE = re.compile(r"^--- Name: '(?P<name>[^']+)'\s+State: '(?P<state>[A-Z_]+)'")
+
+
+def parse_devstates(output: str) -> dict[str, str]:
+    """Custom device state -> state (NOT_INUSE, INUSE, ...) from `devstate list`."""
+    return {
+        match["name"]: match["state"]
+        for line in output.splitlines()
+        if (match := _DEVSTATE.match(line.strip()))
+    }
+
+
 @dataclass(frozen=True)
 class Transport:
     name: str

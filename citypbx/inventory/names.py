@@ -23,7 +23,21 @@ def night_hint(salon_id: str) -> str:
     return f"night-{salon_id}"
 
 
+_NIGHT_STATE_PREFIX = "Custom:citypbx-night-"
+# The night switch's states: closed by staff now, or back to its working hours.
+NIGHT_STATES = {"closed": "INUSE", "open": "NOT_INUSE"}
+
+
 def night_state(salon_id: str) -> str:
     """The custom device state that is INUSE while staff have closed the salon (kept in
     Asterisk's astdb across restarts)."""
-    return f"Custom:citypbx-night-{salon_id}"
+    return f"{_NIGHT_STATE_PREFIX}{salon_id}"
+
+
+def closed_salons(devstates: dict[str, str]) -> list[str]:
+    """The salons closed by staff now, from Asterisk's custom device states."""
+    return sorted(
+        name.removeprefix(_NIGHT_STATE_PREFIX)
+        for name, state in devstates.items()
+        if name.startswith(_NIGHT_STATE_PREFIX) and state == NIGHT_STATES["closed"]
+    )

@@ -91,6 +91,26 @@ def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def night_state(salon: str) -> str:
+    """The custom device state of SALON's night switch (Custom:citypbx-night-<salon>)."""
+    _require()
+    return names.night_state(str(salon))
+
+
+def night_device_state(night: str) -> str:
+    """The device state of a night switch set to NIGHT (closed or open)."""
+    _require()
+    if night not in names.NIGHT_STATES:
+        raise AnsibleFilterError(f"night must be one of {', '.join(names.NIGHT_STATES)}")
+    return names.NIGHT_STATES[night]
+
+
+def closed_salons(devstates: Mapping[str, Any]) -> list[str]:
+    """Salons closed by staff now, from citypbx_asterisk_facts' devstates."""
+    _require()
+    return names.closed_salons({str(k): str(v) for k, v in _plain(devstates).items()})
+
+
 class FilterModule:
     """citypbx filters."""
 
@@ -101,4 +121,7 @@ class FilterModule:
             "citypbx_provisioning_site": provisioning_site,
             "citypbx_dhcp_export": dhcp_export,
             "citypbx_endpoint_names": endpoint_names,
+            "citypbx_night_state": night_state,
+            "citypbx_night_device_state": night_device_state,
+            "citypbx_closed_salons": closed_salons,
         }

@@ -26,8 +26,8 @@ options:
         whether Asterisk answers).
     type: list
     elements: str
-    choices: [version, transports, modules, contacts, registrations]
-    default: [version, transports, modules, contacts, registrations]
+    choices: [version, transports, modules, contacts, registrations, devstates]
+    default: [version, transports, modules, contacts, registrations, devstates]
   wait_booted:
     description:
       - Seconds to wait first until Asterisk answers and has fully booted
@@ -72,6 +72,12 @@ registrations:
   description: Outbound registration name -> state (Registered, Rejected, ...).
   returned: always
   type: dict
+devstates:
+  description:
+    - Custom device state -> state (C(NOT_INUSE), C(INUSE), ...), e.g. a salon's night switch
+      C(Custom:citypbx-night-<salon>), INUSE while staff have closed it.
+  returned: always
+  type: dict
 """
 
 import dataclasses
@@ -81,6 +87,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.citypbx_asterisk_cli import (
     parse_contacts,
+    parse_devstates,
     parse_modules,
     parse_registrations,
     parse_transports,
@@ -93,6 +100,7 @@ COMMANDS = {
     "modules": "module show",
     "contacts": "pjsip show contacts",
     "registrations": "pjsip show registrations",
+    "devstates": "devstate list",
 }
 
 
@@ -143,6 +151,7 @@ def main() -> None:
         modules=parse_modules(answers["modules"] or ""),
         contacts=parse_contacts(answers["contacts"] or ""),
         registrations=parse_registrations(answers["registrations"] or ""),
+        devstates=parse_devstates(answers["devstates"] or ""),
     )
 
 

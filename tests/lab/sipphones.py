@@ -32,12 +32,13 @@ from labshell import Shell, asterisk, run
 
 SIPP_DIR = REPO_ROOT / "lab" / "sipp"
 SIPP = "sipp"
-PhoneMode = Literal["answer", "ring", "transfer", "forward"]
+PhoneMode = Literal["answer", "ring", "transfer", "attended", "forward"]
 # What a phone does with an INVITE: the out-of-call scenario of its SIPp process.
 _MODE_SCENARIOS: dict[str, str] = {
     "answer": "phone-answer.xml",  # rings 1 s, answers, stays until BYE
     "ring": "phone-ring.xml",  # rings until cancelled
     "transfer": "phone-transfer.xml",  # answers, then REFERs the caller to `target`
+    "attended": "phone-attended.xml",  # answers, calls `target`, then REFERs with Replaces
     "forward": "phone-forward.xml",  # 302 to `target`
 }
 _TRACE_SEPARATOR = re.compile(r"^-{40,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$", re.MULTILINE)
@@ -311,7 +312,7 @@ class Phone:
         if self.process is not None and self.process.poll() is None:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if self.mode in {"transfer", "forward"} and not self.target:
+        if self.mode in {"transfer", "attended", "forward"} and not self.target:
             raise ValueError(f"a {self.mode} phone needs a target")
         argv = self._argv(
             "phone-register.xml",

@@ -43,6 +43,15 @@ def test_registrations_with_their_state() -> None:
     }
 
 
+def test_custom_device_states_with_their_state() -> None:
+    # Captured on the calls lab with ufa-open closed by its night code.
+    assert cli.parse_devstates(captured("devstate_list.txt")) == {
+        "Custom:citypbx-night-kazan-center": "NOT_INUSE",
+        "Custom:citypbx-night-ufa-open": "INUSE",
+    }
+    assert cli.parse_devstates("") == {}
+
+
 def test_modules_with_their_status() -> None:
     modules = cli.parse_modules(captured("module_show.txt"))
     assert modules["res_pjsip.so"] == "Running"

@@ -326,7 +326,8 @@ def test_8_the_dialled_number_is_normalised_from_every_format(
     trunk = lab.inventory.trunk_of_number(number)
     route = trunk.username if trunk.auth == "registration" else trunk.server
     mark = lab.cdr.mark()
-    lab.operator.originate(format_number(number, number_format), route, caller=CALLER, seconds=2)
+    # Long enough for a recorded number's notice (+78435550102) before a phone answers.
+    lab.operator.originate(format_number(number, number_format), route, caller=CALLER, seconds=6)
     row = lab.cdr.wait(mark, lambda r: r["direction"] == "inbound" and r.answered)[0]
     assert (row["number"], row["trunk"], row["city"]) == (number, trunk.id, trunk.city), row
 

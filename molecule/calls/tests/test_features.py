@@ -10,7 +10,9 @@ operator's container, role lab_operator) is the mail relay, and the test reads i
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -271,6 +273,46 @@ def test_the_night_code_of_a_phone_only_switches_its_own_salon(lab: Lab):
     result = dial(lab, "3101", "night-kazan-center", hold=1)
     assert not result.answered, result.invite_statuses
     assert night_state(lab, "kazan-center") in {"", "NOT_INUSE", "UNKNOWN"}
+
+
+def playbook(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook playbooks/NAME on Molecule's inventory of the scenario."""
+    argv = [
+        str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"),
+        *("-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)),
+        *("--vault-password-file", str(REPO_ROOT / ".lab" / "vault-password")),
+        *extra,
+        str(REPO_ROOT / "playbooks" / name),
+    ]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")}
+    return subprocess.run(
+        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_the_night_playbook_closes_a_salon_and_the_check_playbook_reports_it(lab: Lab):
+    if "MOLECULE_INVENTORY_FILE" not in os.environ:
+        pytest.skip("needs Molecule's inventory: run it with `molecule verify -s calls`")
+    salon = "ufa-night"  # closed today anyway: its calls are unaffected
+    try:
+        closed = playbook("night.yml", "-e", f"salon={salon}", "-e", "night=closed")
+        assert closed.returncode == 0, closed.stdout[-2000:]
+        assert f"salon {salon} is closed by staff" in closed.stdout, closed.stdout[-2000:]
+        assert night_state(lab, salon) == "INUSE"
+        again = playbook("night.yml", "-e", f"salon={salon}", "-e", "night=closed")
+        assert re.search(r"changed=0\b", again.stdout), again.stdout[-1500:]  # idempotent
+        check = playbook("check.yml")
+        assert check.returncode == 0, check.stdout[-2000:]
+        assert f"closed by staff now: {salon}" in check.stdout, check.stdout[-2000:]
+        unknown = playbook("night.yml", "-e", "salon=nowhere", "-e", "night=closed")
+        assert unknown.returncode != 0
+        assert "one of: kazan-center" in unknown.stdout + unknown.stderr
+    finally:
+        opened = playbook("night.yml", "-e", f"salon={salon}", "-e", "night=open")
+    assert opened.returncode == 0, opened.stdout[-2000:]
+    assert night_state(lab, salon) == "NOT_INUSE"
+    check = playbook("check.yml")
+    assert "closed by staff now: none" in check.stdout, check.stdout[-2000:]
 
 
 # ---- forward to an outside number ------------------------------------------------------------

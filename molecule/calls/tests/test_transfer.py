@@ -61,9 +61,13 @@ def refer_answers(phone: Phone) -> list[SipMessage]:
 
 
 def _final_refer_notify(phone: Phone) -> SipMessage | None:
+    """The last NOTIFY of the transfer (Event: refer; the message light's NOTIFYs,
+    Event: message-summary, are not about it)."""
     for m in phone.messages():
-        state = m.header("Subscription-State") if m.method == "NOTIFY" else ""
-        if m.direction == "received" and state.startswith("terminated"):
+        if m.direction != "received" or m.method != "NOTIFY":
+            continue
+        event = m.header("Event").strip().split(";", 1)[0]
+        if event == "refer" and m.header("Subscription-State").startswith("terminated"):
             return m
     return None
 
@@ -104,6 +108,40 @@ def test_a_queue_agent_can_transfer_a_caller_to_a_colleague(lab: Lab):
         assert transfer_outcome(agent) == 200
 
 
+def bridged_with(lab: Lab, prefix: str) -> set[str]:
+    """Names of the PBX channels in the same bridge as the channel named PREFIX..."""
+    rows = [
+        line.split("!")
+        for line in asterisk(lab.pbx, "core show channels concise").splitlines()
+        if line.count("!") >= 12
+    ]
+    bridges = {row[12] for row in rows if row[0].startswith(prefix) and row[12]}
+    return {row[0] for row in rows if row[12] in bridges and not row[0].startswith(prefix)}
+
+
+def test_an_attended_transfer_hands_the_customer_to_a_colleague_of_another_salon(lab: Lab):
+    """3101 (ufa-open's queue agent) answers, calls 2101 (kazan-center) to ask, then hands
+    the customer over (REFER with Replaces, the phones' attended transfer). The customer
+    stays connected, now with 2101, and the agent's two calls are ended."""
+    since = time.time()
+    with phone_instead(lab, "3101", "attended", "2101") as agent:
+        lab.operator.originate("73475550102", "3475550100", caller=CALLER, seconds=25)
+        consult = lab.phones["2101"].wait_call(since, timeout=25)
+        assert "3101" in consult.invite.header("From"), consult.invite.header("From")
+        assert transfer_outcome(agent) == 200
+
+        def both_ended() -> bool:
+            byes = {m.call_id for m in agent.messages() if m.method == "BYE"}
+            return len(byes) == 2
+
+        wait_for(both_ended, f"the agent's calls were not both ended: {agent.messages()[-6:]}")
+        endpoint = lab.inventory.extensions["2101"].endpoint
+        # The customer's channel (from the operator, trunk ufa-mts) is bridged with 2101.
+        peers = bridged_with(lab, "PJSIP/ufa-mts-")
+        assert any(name.startswith(f"PJSIP/{endpoint}-") for name in peers), peers
+        assert lab.operator.pjsip_channels(), "the customer was cut off"
+
+
 @pytest.mark.parametrize("number", OUTSIDE)
 def test_a_queue_agent_cannot_transfer_a_caller_outside(lab: Lab, number: str):
     """The agent transfers the customer to an outside number: the PBX refuses the transfer
@@ -115,6 +153,19 @@ def test_a_queue_agent_cannot_transfer_a_caller_outside(lab: Lab, number: str):
         lab.operator.wait_idle(timeout=20)
     assert [str(c) for c in lab.operator.received(mark)] == []
     assert "Local/" not in asterisk(lab.pbx, "core show channels concise")
+
+
+def test_a_local_extension_cannot_transfer_a_caller_to_a_local_number(lab: Lab):
+    """2201 (class local) answers a customer of kazan-quiet and transfers them to a local
+    number its own class could dial: refused all the same (a transfer never leaves the
+    company), and no call reaches the operator."""
+    assert lab.inventory.extensions["2201"].cos == "local"  # the scenario's premise
+    mark = lab.operator.mark()
+    with phone_instead(lab, "2201", "transfer", "5551234") as phone:
+        lab.operator.originate("88435550101", "8435550100", caller=CALLER, seconds=8)
+        assert transfer_outcome(phone) == 404
+        lab.operator.wait_idle(timeout=20)
+    assert [str(c) for c in lab.operator.received(mark)] == []
 
 
 def test_a_phone_can_forward_a_call_to_a_colleague(lab: Lab):
