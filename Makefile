@@ -48,6 +48,8 @@ pilot: lab-up ## Roll the pilot city out to the lab, provision its phones, place
 	python lab/pilot_phones.py
 	@echo "== pilot calls: every number of the city from the operator, outbound national and 112"
 	python lab/pilot_calls.py
+	@echo "== pilot features: night code, recording notice, voicemail (message light, e-mail, PIN)"
+	python lab/pilot_features.py
 
 # The whole production sample (nine cities) on one lab PBX, every trunk pointed
 # at a lab operator: proves that every city of the real inventory loads.

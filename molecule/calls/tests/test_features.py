@@ -30,7 +30,15 @@ from labmail import LabMailbox, wav_seconds  # noqa: E402
 from labsecrets import format_number  # noqa: E402
 from labshell import PodmanShell, asterisk  # noqa: E402
 from operatorctl import sip_user  # noqa: E402
-from sipphones import CallResult, Phone, SipMessage, place_call  # noqa: E402
+from sipphones import (  # noqa: E402
+    SIPP_DIR,
+    CallResult,
+    Phone,
+    SipMessage,
+    parse_trace,
+    place_call,
+    require_sipp,
+)
 
 from citypbx.inventory.models import FEATURE_CODES  # noqa: E402
 
@@ -266,6 +274,52 @@ def test_the_night_code_closes_the_salon_now_survives_a_restart_and_opens_it_aga
     rows = lab.cdr.wait(mark, lambda r: r["number"] == "+78435550100" and r.answered)
     assert rows[0]["dstchannel"].startswith("PJSIP/2101-"), str(rows[0])
     assert rows[0]["userfield"] != "closed by staff"
+
+
+def _dialog_states(trace: Path) -> list[str]:
+    """The <state> of each dialog-info NOTIFY body in a SIPp trace, in order."""
+    return [
+        match.group(1)
+        for m in parse_trace(trace)
+        if m.direction == "received" and m.method == "NOTIFY"
+        if (match := re.search(r"<state[^>]*>(\w+)</state>", m.text))
+    ]
+
+
+def test_the_closed_key_of_the_phones_lights_while_the_salon_is_closed(lab: Lab):
+    # The phones' "Closed" key is a BLF key on night-<salon> (citypbx.provisioning):
+    # 2101 subscribes to it as the phone does, then the salon is closed.
+    ext = lab.inventory.extensions["2101"]
+    trace = lab.workdir / "blf-night.msg"
+    argv = [
+        require_sipp(),
+        "-sf", str(SIPP_DIR / "subscribe.xml"),
+        "-i", PHONES["2101"][0],
+        "-s", "night-kazan-center",
+        "-key", "caller", ext.endpoint,
+        "-au", ext.endpoint, "-ap", ext.secret,
+        "-m", "1", "-timeout", "30s", "-nostdin",
+        "-trace_msg", "-message_file", str(trace),
+        f"{PBX[0]}:{PBX[1]}",
+    ]  # fmt: skip
+    lab.workdir.mkdir(parents=True, exist_ok=True)
+    watcher = subprocess.Popen(
+        argv, cwd=lab.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: trace.exists() and _dialog_states(trace), "no NOTIFY for the key")
+        assert _dialog_states(trace) == ["terminated"]  # open: the lamp is off
+        closing = dial(lab, "2102", FEATURE_CODES["night"], hold=1)
+        assert closing.answered
+        wait_for(lambda: len(_dialog_states(trace)) >= 2, "the key was not told")
+        assert _dialog_states(trace)[1] == "confirmed"  # closed: the lamp is lit
+        watcher.wait(timeout=15)
+        assert watcher.returncode == 0
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+        _reopen(lab, "kazan-center")
 
 
 def test_the_night_code_of_a_phone_only_switches_its_own_salon(lab: Lab):
