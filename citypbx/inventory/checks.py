@@ -34,6 +34,12 @@ class CityEntry:
     city: City
 
 
+# Extensions Asterisk gives a meaning of its own (start, invalid, timeout, hangup, ...).
+SPECIAL_EXTENSIONS = frozenset({"s", "i", "t", "T", "h", "o", "a", "e"})
+# The pickup group of a city whose phones pick up any of the city's salons' calls.
+CITY_PICKUP_PREFIX = "city-"
+
+
 def mail_relay_issues(
     relay: MailRelay | None, file: str, loc: Loc, entries: list[CityEntry]
 ) -> list[Issue]:
@@ -41,6 +47,15 @@ def mail_relay_issues(
     if relay is not None:
         if (relay.username is None) != (relay.password is None):
             return [Issue(file, loc, "username and password go together; give both or neither")]
+        if relay.security == "none" and relay.username is not None:
+            return [
+                Issue(
+                    file,
+                    (*loc, "security"),
+                    "a login over an unencrypted connection would send the relay's password "
+                    "in clear text (and msmtp refuses to); use starttls or tls",
+                )
+            ]
         return []
     return [
         Issue(
@@ -130,6 +145,10 @@ class CrossChecker:
         # Whether each salon of a valid city has a mailbox (voicemail:<salon> needs one).
         self._mailboxes = {
             salon.id: salon.voicemail is not None for e in cities for salon in e.city.salons
+        }
+        # The company's own numbers: a forward to one of them would loop through the operator.
+        self._own_numbers = {
+            route.number for e in cities for trunk in e.city.trunks for route in trunk.numbers
         }
 
     def run(self) -> list[Issue]:
@@ -314,6 +333,17 @@ class CrossChecker:
     def _check_salon(self, entry: CityEntry, index: int, salon: Salon, owned: set[str]) -> None:
         var, loc = entry.var, ("salons", index)
         self._unique("salon id", salon.id, var, (*loc, "id"), "salon ids must be unique")
+        self._check_salon_id(var, (*loc, "id"), salon.id)
+        if salon.voicemail is not None:
+            seen: set[str] = set()
+            for e_index, address in enumerate(salon.voicemail.email):
+                if address.lower() in seen:
+                    self._add(
+                        var,
+                        (*loc, "voicemail", "email", e_index),
+                        f"{address} is listed twice; list each address once",
+                    )
+                seen.add(address.lower())
         if salon.caller_id is not None:
             self._check_caller_id(var, (*loc, "caller_id"), salon.caller_id, owned)
         for key in ("after_hours", "no_answer"):
@@ -401,6 +431,27 @@ class CrossChecker:
 
     # ---- destinations and loops --------------------------------------------------------------
 
+    def _check_salon_id(self, var: Variable, loc: Loc, salon_id: str) -> None:
+        """A salon id is also a dialplan extension (its mailbox, its night switch): Asterisk
+        ignores '-' there, and some one-letter names are its own special extensions."""
+        if salon_id in SPECIAL_EXTENSIONS or salon_id.startswith(CITY_PICKUP_PREFIX):
+            self._add(
+                var,
+                loc,
+                f"{salon_id!r} is a name the dialplan keeps for itself; choose another salon id",
+            )
+        if self._seen[("salon id", salon_id)] != (var, loc):
+            return  # the same id twice: reported as such
+        self._unique(
+            "salon id without dashes",
+            salon_id.replace("-", ""),
+            var,
+            loc,
+            "Asterisk ignores '-' in extensions, so two such salons would share their "
+            "mailbox and night switch; make the ids differ by more than a dash",
+            shown=salon_id,
+        )
+
     def _check_destination(self, entry: CityEntry, loc: Loc, destination: Destination) -> None:
         var = entry.var
         if destination.kind == "voicemail" and self._mailboxes.get(destination.target) is False:
@@ -413,12 +464,20 @@ class CrossChecker:
         if destination.kind == "external":
             city = entry.city
             number_class = classify(destination.target, (city.area_code, *city.other_area_codes))
-            if number_class in ("invalid", "emergency"):
+            if number_class == "invalid":
                 self._add(
                     var,
                     loc,
                     f"{destination.target} is not a number a call can be forwarded to "
                     "(the numbering plan has no such number); fix the number",
+                )
+            elif destination.target in self._own_numbers:
+                self._add(
+                    var,
+                    loc,
+                    f"{destination.target} is one of the company's own numbers: the call would "
+                    "go out through the operator and come back in; use salon:, menu: or "
+                    "voicemail: for a destination of the company",
                 )
         if destination.kind in ("salon", "voicemail"):
             if destination.target not in self.known.salons:

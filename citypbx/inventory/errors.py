@@ -20,11 +20,11 @@ _EXPECTED = {
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",
 }
-_SECRET_KEYS = ("password", "secret")
+_SECRET_KEYS = ("password", "secret", "pin")
 
 
 def is_secret_key(key: object) -> bool:
-    """`password`, `secret` and names ending in `_password` / `_secret`."""
+    """`password`, `secret`, `pin` and names ending in `_password` / `_secret` / `_pin`."""
     return isinstance(key, str) and any(
         key == word or key.endswith(f"_{word}") for word in _SECRET_KEYS
     )

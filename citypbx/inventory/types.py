@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -444,9 +445,21 @@ def _resolved_pin(value: object) -> str:
         invalid(
             f"a PIN is {low} to {high} digits 0-9; generate one, e.g. shuf -i 100000-999999 -n 1"
         )
-    if len(set(value)) == 1 or value in _PIN_RUNS:
+    if guessable_pin(value):
         invalid("PIN is a repeated digit or a run (1234...); generate a random one")
     return value
+
+
+def guessable_pin(value: str) -> bool:
+    """One digit repeated, or a run up or down (1234, 8765, 8901...)."""
+    return len(set(value)) == 1 or value in _PIN_RUNS
+
+
+def random_pin(length: int = PIN_LENGTH[1]) -> str:
+    """A PIN the validator accepts, from the system's random source (the lab's secrets)."""
+    while guessable_pin(pin := "".join(secrets.choice("0123456789") for _ in range(length))):
+        pass
+    return pin
 
 
 def _pin_check(value: object, info: ValidationInfo) -> str | VaultValue:

@@ -16,6 +16,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..inventory.checks import CITY_PICKUP_PREFIX
 from ..inventory.models import (
     COS_NAMES,
     FEATURE_CODES,
@@ -26,7 +27,7 @@ from ..inventory.models import (
     Salon,
     Trunk,
 )
-from ..inventory.names import endpoint_name, night_hint, night_state
+from ..inventory.names import NIGHT_STATES, endpoint_name, night_hint, night_state
 from ..inventory.numbering import (
     NumberClass,
     OutboundClass,
@@ -288,6 +289,11 @@ class HostPlan:
         return dict(FEATURE_CODES)
 
     @property
+    def night_states(self) -> dict[str, str]:
+        """The device states of a salon's night switch: closed (by staff) and open."""
+        return dict(NIGHT_STATES)
+
+    @property
     def shared_contexts(self) -> tuple[str, ...]:
         """Entry contexts of extensions.d/00-citypbx.conf, shared by every city."""
         return SHARED_CONTEXTS
@@ -368,7 +374,7 @@ def _salon_plan(salon: Salon, slug: str, city: City, holidays: set[str]) -> Salo
         mailbox=None
         if salon.voicemail is None
         else MailboxPlan(pin=str(salon.voicemail.pin), emails=tuple(salon.voicemail.email)),
-        pickup_group=salon.id if city.pickup == "salon" else f"city-{slug}",
+        pickup_group=salon.id if city.pickup == "salon" else f"{CITY_PICKUP_PREFIX}{slug}",
     )
 
 

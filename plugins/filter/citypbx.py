@@ -7,10 +7,10 @@ from typing import Any
 
 try:
     from citypbx import phones, provisioning
-    from citypbx.inventory import names
+    from citypbx.inventory import models, names
     from citypbx.provisioning import site
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    phones = provisioning = names = site = None
+    phones = provisioning = models = names = site = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -19,7 +19,7 @@ from ansible.errors import AnsibleFilterError
 
 
 def _require() -> None:
-    if names is None or provisioning is None or phones is None or site is None:
+    if names is None or models is None or provisioning is None or phones is None or site is None:
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
@@ -91,6 +91,26 @@ def endpoint_names(cities: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def without_mailboxes(cities: Mapping[str, Any]) -> dict[str, Any]:
+    """CITIES (slug -> city) without the salons' mailboxes: what the phone files are built
+    from never holds a mailbox PIN (a secret the phones do not need)."""
+    plain = _plain(cities)
+    for city in plain.values():
+        for salon in city.get("salons") or [] if isinstance(city, dict) else []:
+            if isinstance(salon, dict):
+                salon.pop("voicemail", None)
+    return plain
+
+
+def feature_code(feature: str) -> str:
+    """The code staff dial for FEATURE (citypbx.inventory.models.FEATURE_CODES)."""
+    _require()
+    codes = models.FEATURE_CODES
+    if feature not in codes:
+        raise AnsibleFilterError(f"no feature {feature!r}; one of {', '.join(codes)}")
+    return codes[feature]
+
+
 def night_state(salon: str) -> str:
     """The custom device state of SALON's night switch (Custom:citypbx-night-<salon>)."""
     _require()
@@ -121,6 +141,8 @@ class FilterModule:
             "citypbx_provisioning_site": provisioning_site,
             "citypbx_dhcp_export": dhcp_export,
             "citypbx_endpoint_names": endpoint_names,
+            "citypbx_feature_code": feature_code,
+            "citypbx_without_mailboxes": without_mailboxes,
             "citypbx_night_state": night_state,
             "citypbx_night_device_state": night_device_state,
             "citypbx_closed_salons": closed_salons,

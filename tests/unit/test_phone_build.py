@@ -134,6 +134,15 @@ def test_colleagues_are_blf_with_a_phone_and_speed_dial_without() -> None:
     assert phone.voicemail_code == "*97"
 
 
+def test_keys_stop_at_the_models_key_count() -> None:
+    phone = build({"kazan": KAZAN})["c074ad000002"]
+    assert [(k.kind, k.value) for k in phone.line_keys] == [  # GXP2130: 3 keys
+        ("line", ""),
+        ("blf", "2101"),
+        ("speed_dial", "2103"),
+    ]  # no room left for the night switch: it gets none
+
+
 def test_a_model_without_blf_gets_speed_dials() -> None:
     catalog = load_catalog()
     models = dict(catalog.models["yealink"])
