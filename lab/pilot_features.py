@@ -2,9 +2,10 @@
 
 Through real SIP peers (the lab operator, SIPp phones) and the lab's SMTP server:
   - the night code (FEATURE_CODES["night"]) from a salon's phone closes the salon;
-  - a customer's call to the salon's recorded number hears the recording notice, then,
-    the salon being closed, leaves a message: the salon's phones are told (the message
-    light, NOTIFY message-summary), the message is e-mailed with the recording attached;
+  - a customer's call to the salon's recorded number hears the recording notice while the
+    salon is open (and is recorded), not after hours;
+  - closed, the salon's calls go to its mailbox: a message left there lights the salon's
+    phones (NOTIFY message-summary) and is e-mailed with the recording attached;
   - the voicemail code with the salon's PIN plays it (it moves to Old);
   - the night code opens the salon again.
 Prints one line per step; exits 1 when one did not do what the inventory says.
@@ -95,6 +96,35 @@ class Pilot:
         address = self.addresses[extension.extension]
         return place_call(extension, address, dialled, PBX, self.workdir, **kwargs).answered
 
+    def notice(self) -> None:
+        """A customer calls the recorded number: while the salon is open the notice is played
+        before anything rings (and the call recorded); after hours neither."""
+        notice = self.number.get("notice")
+        if not notice:
+            return
+        mark = self.cdr.mark()
+        route = self.trunk.username if self.trunk.auth == "registration" else self.trunk.server
+        sent = format_number(self.number["number"], self.trunk.number_format)
+        self.operator.originate(sent, route, caller=CUSTOMER, seconds=8)
+        played, deadline = False, time.monotonic() + 6
+        while not played and time.monotonic() < deadline:
+            played = f"!Playback!{notice}" in asterisk(self.pbx, "core show channels concise")
+            time.sleep(0.2)
+        rows = self.cdr.wait(mark, lambda r: r["direction"] == "inbound", timeout=40)
+        self.operator.hangup_all()
+        self.operator.wait_idle(timeout=20)
+        after_hours = any(r["userfield"] == "after-hours" for r in rows)
+        if after_hours and played:
+            raise StepError(f"{self.number['number']}: the notice was played after hours")
+        if not after_hours and not played:
+            raise StepError(f"{self.number['number']}: the notice {notice} was not played")
+        what = (
+            "after hours: not recorded, no notice"
+            if after_hours
+            else f"{notice} played before anything rang, then recorded: {rows[0]['recording']}"
+        )
+        print(f"  notice     {self.number['number']}: {what}")
+
     def close(self) -> None:
         code = FEATURE_CODES["night"]
         if not self.dial(-1, code, hold=1.0):
@@ -112,14 +142,6 @@ class Pilot:
         route = self.trunk.username if self.trunk.auth == "registration" else self.trunk.server
         sent = format_number(self.number["number"], self.trunk.number_format)
         self.operator.originate(sent, route, caller=CUSTOMER, seconds=14)
-        notice = self.number.get("notice")
-        if notice:
-            wait_for(
-                lambda: f"!Playback!{notice}" in asterisk(self.pbx, "core show channels concise"),
-                f"{self.number['number']}: the notice {notice} was not played",
-                timeout=10,
-            )
-            print(f"  notice     {self.number['number']}: {notice} played before anything rang")
         rows = self.cdr.wait(mark, lambda r: r["direction"] == "inbound", timeout=40)
         print(
             f"  closed     {self.number['number']} -> {rows[0]['lastapp']} ({rows[0]['userfield']})"
@@ -182,6 +204,7 @@ def main() -> int:
         pilot.fleet.wait_registered(pilot.pbx)
         if pilot.trunk.auth == "registration":
             pilot.operator.wait_registered(pilot.trunk.username)
+        pilot.notice()
         pilot.close()
         problems += pilot.leave_message()
         pilot.read_back()

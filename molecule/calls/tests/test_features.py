@@ -41,10 +41,10 @@ from sipphones import (  # noqa: E402
 )
 
 from citypbx.inventory.models import FEATURE_CODES  # noqa: E402
+from citypbx.inventory.names import night_state as state_name  # noqa: E402
 
 CALLER = "79161234567"
 SPOOL = "/var/spool/asterisk/voicemail/citypbx"
-NIGHT_STATE = "Custom:citypbx-night-{salon}"
 UFA_ACCOUNT, KAZAN_ACCOUNT = "3475550100", "8435550100"
 
 
@@ -84,7 +84,7 @@ def mwi_notifies(phone: Phone, since: float) -> list[SipMessage]:
 
 def night_state(lab: Lab, salon: str) -> str:
     """The salon's night switch as Asterisk holds it (NOT_INUSE open, INUSE closed by staff)."""
-    name = NIGHT_STATE.format(salon=salon)
+    name = state_name(salon)
     for line in asterisk(lab.pbx, "devstate list").splitlines():
         if f"'{name}'" in line:
             return line.rsplit("'", 2)[-2]
@@ -157,8 +157,17 @@ def test_the_salons_mailbox_is_read_back_with_its_pin_and_refused_without(lab: L
     code = FEATURE_CODES["voicemail"]
 
     inbox, old = messages_in(lab, mailbox, "INBOX"), messages_in(lab, mailbox, "Old")
+    log = "/var/log/asterisk/messages.log"
+    refusals = lab.pbx.run(
+        "grep", "-c", f"Incorrect password .* for user '{mailbox}'", log, check=False
+    )
     refused = dial(lab, extension, code, hold=8, keys=f"{wrong},,1")
     assert refused.answered, refused.invite_statuses
+    # Asterisk said so (the trailing 1 was taken as a second attempt, refused as well).
+    again = lab.pbx.run(
+        "grep", "-c", f"Incorrect password .* for user '{mailbox}'", log, check=False
+    )
+    assert int(again.strip() or 0) > int(refusals.strip() or 0), "the wrong PIN was not refused"
     assert messages_in(lab, mailbox, "INBOX") == inbox, "a wrong PIN opened the mailbox"
     assert messages_in(lab, mailbox, "Old") == old
 
@@ -210,7 +219,7 @@ def test_the_pickup_code_of_another_salon_answers_nothing(lab: Lab):
 
 def _reopen(lab: Lab, salon: str) -> None:
     if night_state(lab, salon) == "INUSE":
-        asterisk(lab.pbx, f"devstate change {NIGHT_STATE.format(salon=salon)} NOT_INUSE")
+        asterisk(lab.pbx, f"devstate change {state_name(salon)} NOT_INUSE")
 
 
 def _wait_ready_after_restart(lab: Lab) -> None:

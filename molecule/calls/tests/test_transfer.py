@@ -155,6 +155,17 @@ def test_a_queue_agent_cannot_transfer_a_caller_outside(lab: Lab, number: str):
     assert "Local/" not in asterisk(lab.pbx, "core show channels concise")
 
 
+def test_a_transferred_customer_cannot_reach_a_salons_night_switch(lab: Lab):
+    """The agent transfers the customer to kazan-center's night key (night-kazan-center):
+    the switch is only in the phones' own context, so the transfer finds nothing and the
+    salon stays open."""
+    with phone_instead(lab, "3101", "transfer", "night-kazan-center") as agent:
+        lab.operator.originate("73475550102", "3475550100", caller=CALLER, seconds=8)
+        assert transfer_outcome(agent) == 404
+    states = asterisk(lab.pbx, "devstate list")
+    assert "'Custom:citypbx-night-kazan-center'  State: 'INUSE'" not in states, states
+
+
 def test_a_local_extension_cannot_transfer_a_caller_to_a_local_number(lab: Lab):
     """2201 (class local) answers a customer of kazan-quiet and transfers them to a local
     number its own class could dial: refused all the same (a transfer never leaves the
