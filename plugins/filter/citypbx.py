@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 try:
-    from citypbx import phones, provisioning
+    from citypbx import mail, phones, provisioning
     from citypbx.inventory import models, names
     from citypbx.provisioning import site
 except ImportError as error:  # pragma: no cover - depends on the controller's interpreter
-    phones = provisioning = models = names = site = None
+    mail = phones = provisioning = models = names = site = None
     IMPORT_ERROR: ImportError | None = error
 else:
     IMPORT_ERROR = None
@@ -19,7 +19,7 @@ from ansible.errors import AnsibleFilterError
 
 
 def _require() -> None:
-    if names is None or models is None or provisioning is None or phones is None or site is None:
+    if None in (mail, names, models, provisioning, phones, site):
         raise AnsibleFilterError(
             "the citypbx package is not importable by the Python running Ansible "
             f"({IMPORT_ERROR}); install it there: pip install -e ."
@@ -102,6 +102,15 @@ def without_mailboxes(cities: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def msmtprc(relay: Any) -> str:  # noqa: ANN401 - the relay as Ansible resolved it
+    """msmtp's configuration for citypbx_mail_relay (citypbx.mail)."""
+    _require()
+    try:
+        return mail.msmtprc(_plain(relay))
+    except mail.MailRelayError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 def feature_code(feature: str) -> str:
     """The code staff dial for FEATURE (citypbx.inventory.models.FEATURE_CODES)."""
     _require()
@@ -142,6 +151,7 @@ class FilterModule:
             "citypbx_dhcp_export": dhcp_export,
             "citypbx_endpoint_names": endpoint_names,
             "citypbx_feature_code": feature_code,
+            "citypbx_msmtprc": msmtprc,
             "citypbx_without_mailboxes": without_mailboxes,
             "citypbx_night_state": night_state,
             "citypbx_night_device_state": night_device_state,

@@ -16,6 +16,7 @@ from test_inventory_errors import KAZAN, KZ, MOSCOW, MSK, assert_reported
 
 from citypbx.inventory.names import closed_salons, night_hint, night_state
 from citypbx.inventory.types import Email, Pin, guessable_pin, random_pin, secrets_context
+from citypbx.mail import MailRelayError, msmtprc
 from citypbx.plan.build import build_host
 from citypbx.plan.explain import explain_inbound
 
@@ -229,3 +230,44 @@ def test_closed_salons_are_read_from_the_night_states_only() -> None:
     }
     assert closed_salons(states) == ["kazan-baumana"]
     assert night_hint("kazan-baumana") == "night-kazan-baumana"
+
+
+# ---- msmtp's configuration -------------------------------------------------------------------
+
+
+def test_msmtp_gets_the_relay_with_the_models_defaults() -> None:
+    text = msmtprc({"host": "smtp.company.example", "sender": "pbx@company.example"})
+    assert "\nhost smtp.company.example\nport 587\n" in text  # the model's default port
+    assert "\ntls on\ntls_starttls on\n" in text  # and its default security
+    assert "\nauth off\n" in text
+    assert "\naccount default : relay\n" in text
+
+
+def test_msmtp_logs_in_only_with_both_and_never_in_clear_text() -> None:
+    relay = {
+        "host": "smtp.company.example",
+        "port": 465,
+        "security": "tls",
+        "sender": "pbx@company.example",
+        "username": "pbx@company.example",
+        "password": "Xk3-a-long-relay-pass",
+    }
+    text = msmtprc(relay)
+    assert "\ntls on\ntls_starttls off\n" in text
+    assert "\nauth on\nuser pbx@company.example\npassword Xk3-a-long-relay-pass\n" in text
+    assert "account relay" not in msmtprc(None)  # no relay: no mail leaves
+
+
+@pytest.mark.parametrize(
+    "relay",
+    [
+        {"host": "smtp.company.example"},  # no sender
+        {"host": "smtp.company.example", "sender": "pbx@company.example", "port": "587; x"},
+        {"host": "smtp.company.example", "sender": "pbx@company.example", "password": "FAKE-x"},
+        "smtp.company.example",
+    ],
+)
+def test_msmtp_refuses_a_relay_the_model_refuses_without_showing_it(relay: object) -> None:
+    with pytest.raises(MailRelayError) as caught:
+        msmtprc(relay)
+    assert "FAKE" not in str(caught.value)
