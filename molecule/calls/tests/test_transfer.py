@@ -130,16 +130,24 @@ def test_an_attended_transfer_hands_the_customer_to_a_colleague_of_another_salon
         assert "3101" in consult.invite.header("From"), consult.invite.header("From")
         assert transfer_outcome(agent) == 200
 
-        def both_ended() -> bool:
-            byes = {m.call_id for m in agent.messages() if m.method == "BYE"}
-            return len(byes) == 2
-
-        wait_for(both_ended, f"the agent's calls were not both ended: {agent.messages()[-6:]}")
         endpoint = lab.inventory.extensions["2101"].endpoint
-        # The customer's channel (from the operator, trunk ufa-mts) is bridged with 2101.
-        peers = bridged_with(lab, "PJSIP/ufa-mts-")
-        assert any(name.startswith(f"PJSIP/{endpoint}-") for name in peers), peers
+        agent_endpoint = lab.inventory.extensions["3101"].endpoint
+
+        # The customer's channel (from the operator, trunk ufa-mts) is bridged with 2101,
+        # and with the agent no more.
+        def handed_over() -> bool:
+            peers = bridged_with(lab, "PJSIP/ufa-mts-")
+            return any(n.startswith(f"PJSIP/{endpoint}-") for n in peers) and not any(
+                n.startswith(f"PJSIP/{agent_endpoint}-") for n in peers
+            )
+
+        wait_for(handed_over, f"not handed to 2101: {bridged_with(lab, 'PJSIP/ufa-mts-')}")
         assert lab.operator.pjsip_channels(), "the customer was cut off"
+        # The PBX ended the consultation (its BYE on the second dialog).
+        wait_for(
+            lambda: any(m.method == "BYE" and "consult" in m.call_id for m in agent.messages()),
+            "the consultation was not ended",
+        )
 
 
 @pytest.mark.parametrize("number", OUTSIDE)
